@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layering: the C/C++ shims (CDicom, CNifti, CDeflate) are the only code that speaks C/C++.
+// DicomPrep holds all logic in Swift; dicomprep only parses arguments and prints.
+let package = Package(
+    name: "dicomprep",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "dicomprep", targets: ["dicomprep"]),
+        .library(name: "DicomPrep", targets: ["DicomPrep"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "CDicom",
+            path: "Sources/CDicom",
+            exclude: ["openjpeg_headers"],
+            cxxSettings: [.headerSearchPath("openjpeg_headers")],
+            linkerSettings: [
+                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmimgle"),
+                .linkedLibrary("dcmdata"), .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
+                .linkedLibrary("openjp2"), .linkedLibrary("z"),
+            ]
+        ),
+        .target(
+            name: "CNifti",
+            path: "Sources/CNifti",
+            exclude: ["nifti_headers"],
+            cSettings: [.headerSearchPath("nifti_headers"), .define("HAVE_ZLIB")],
+            linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z"), .linkedLibrary("m")]
+        ),
+        .target(
+            name: "CDeflate",
+            path: "Sources/CDeflate",
+            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]
+        ),
+        .target(
+            name: "DicomPrep",
+            dependencies: ["CDicom", "CNifti", "CDeflate"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "dicomprep",
+            dependencies: ["DicomPrep", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "DicomPrepTests",
+            dependencies: ["DicomPrep"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,419 @@
+// dcmtk shim: the only code that calls dcmtk. Every entry point catches all C++ exceptions.
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcpixel.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dccodec.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+#include <exception>
+
+#include "cdicom.h"
+#include "j2k.h"
+
+struct cd_object {
+    DcmFileFormat file;
+    bool fromDisk = false;
+};
+
+static void setErr(char *err, size_t cap, const std::string &msg) {
+    if (!err || cap == 0) return;
+    std::snprintf(err, cap, "%s", msg.c_str());
+}
+
+#define CD_GUARD_BEGIN try {
+#define CD_GUARD_END                                                             \
+    }                                                                            \
+    catch (const std::exception &e) {                                            \
+        setErr(err, errcap, std::string("internal error: ") + e.what());         \
+        return CD_ERROR;                                                         \
+    }                                                                            \
+    catch (...) {                                                                \
+        setErr(err, errcap, "internal error: unknown exception");                \
+        return CD_ERROR;                                                         \
+    }
+
+extern "C" void cd_init(void) {
+    static std::once_flag once;
+    try {
+        std::call_once(once, [] {
+            OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+            // Elements written with VR UN (explicit VR files from some archives) get their dictionary VR.
+            dcmEnableUnknownVRConversion.set(OFTrue);
+            DJDecoderRegistration::registerCodecs();
+            DJLSDecoderRegistration::registerCodecs();
+            DcmRLEDecoderRegistration::registerCodecs();
+        });
+    } catch (...) {
+    }
+}
+
+extern "C" int cd_open(const char *path, cd_object **out, char *err, size_t errcap) {
+    *out = nullptr;
+    CD_GUARD_BEGIN
+    cd_init();
+    cd_object *obj = new cd_object();
+    OFCondition c = obj->file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    if (c.bad()) {
+        setErr(err, errcap, std::string("not a readable DICOM file (") + c.text() + ")");
+        delete obj;
+        return CD_ERROR;
+    }
+    obj->fromDisk = true;
+    *out = obj;
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_new(cd_object **out) {
+    try {
+        cd_init();
+        *out = new cd_object();
+        return CD_OK;
+    } catch (...) {
+        *out = nullptr;
+        return CD_ERROR;
+    }
+}
+
+extern "C" void cd_close(cd_object *obj) {
+    try {
+        delete obj;
+    } catch (...) {
+    }
+}
+
+static DcmTagKey keyOf(uint32_t t) { return DcmTagKey((Uint16)(t >> 16), (Uint16)(t & 0xFFFF)); }
+
+// Walks the sequence items of a tag path; returns the item that holds the last tag.
+static DcmItem *walk(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, bool create) {
+    if (depth < 1) return nullptr;
+    DcmItem *cur = obj->file.getDataset();
+    if (depth == 1 && (tags[0] >> 16) == 0x0002) cur = obj->file.getMetaInfo();
+    for (int i = 0; i < depth - 1; i++) {
+        DcmItem *next = nullptr;
+        OFCondition c = create ? cur->findOrCreateSequenceItem(DcmTag(keyOf(tags[i])), next, (signed long)items[i])
+                               : cur->findAndGetSequenceItem(keyOf(tags[i]), next, (signed long)items[i]);
+        if (c.bad() || !next) return nullptr;
+        cur = next;
+    }
+    return cur;
+}
+
+extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, char *buf,
+                             size_t cap, size_t *needed) {
+    char *err = nullptr;
+    size_t errcap = 0;
+    CD_GUARD_BEGIN
+    if (needed) *needed = 0;
+    if (cap > 0) buf[0] = 0;
+    DcmItem *item = walk(obj, tags, items, depth, false);
+    if (!item) return CD_ABSENT;
+    DcmElement *el = nullptr;
+    if (item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad() || !el) return CD_ABSENT;
+    if (el->getLength() == 0) return CD_ABSENT;
+    OFString s;
+    if (el->getOFStringArray(s, OFTrue).bad()) return CD_ABSENT;
+    if (needed) *needed = s.length();
+    if (cap > 0) {
+        size_t n = s.length() < cap - 1 ? s.length() : cap - 1;
+        std::memcpy(buf, s.c_str(), n);
+        buf[n] = 0;
+    }
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint32_t *count) {
+    char *err = nullptr;
+    size_t errcap = 0;
+    CD_GUARD_BEGIN
+    *count = 0;
+    DcmItem *item = walk(obj, tags, items, depth, false);
+    if (!item) return CD_ABSENT;
+    DcmElement *el = nullptr;
+    if (item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad() || !el) return CD_ABSENT;
+    if (el->ident() != EVR_SQ) return CD_ABSENT;
+    *count = (uint32_t) static_cast<DcmSequenceOfItems *>(el)->card();
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_transfer_syntax(cd_object *obj, char *buf, size_t cap) {
+    char *err = nullptr;
+    size_t errcap = 0;
+    CD_GUARD_BEGIN
+    if (cap > 0) buf[0] = 0;
+    E_TransferSyntax x = obj->file.getDataset()->getOriginalXfer();
+    if (x == EXS_Unknown) return CD_ABSENT;
+    DcmXfer xf(x);
+    std::snprintf(buf, cap, "%s", xf.getXferID());
+    return CD_OK;
+    CD_GUARD_END
+}
+
+static bool isJ2K(E_TransferSyntax x) {
+    return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000 || x == EXS_JPEG2000MulticomponentLosslessOnly ||
+           x == EXS_JPEG2000Multicomponent;
+}
+
+static DcmPixelData *pixelData(cd_object *obj) {
+    DcmElement *el = nullptr;
+    if (obj->file.getDataset()->findAndGetElement(DCM_PixelData, el, OFFalse).bad() || !el) return nullptr;
+    if (el->ident() != EVR_PixelData) return nullptr;
+    return static_cast<DcmPixelData *>(el);
+}
+
+static DcmPixelSequence *encapsulated(DcmPixelData *pd, E_TransferSyntax x) {
+    DcmPixelSequence *seq = nullptr;
+    const DcmRepresentationParameter *rp = nullptr;
+    if (pd->getEncapsulatedRepresentation(x, rp, seq).bad()) return nullptr;
+    return seq;
+}
+
+extern "C" int cd_get_pixel_info(cd_object *obj, cd_pixel_info *info, char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    std::memset(info, 0, sizeof(*info));
+    DcmPixelData *pd = pixelData(obj);
+    if (!pd) {
+        setErr(err, errcap, "no PixelData");
+        return CD_ABSENT;
+    }
+    E_TransferSyntax x = obj->file.getDataset()->getOriginalXfer();
+    DcmXfer xf(x);
+    if (xf.isEncapsulated()) {
+        info->encapsulated = 1;
+        info->length = 0xFFFFFFFFu;
+        DcmPixelSequence *seq = encapsulated(pd, x);
+        if (seq && seq->card() > 0) info->fragments = (uint32_t)(seq->card() - 1);
+        info->decodable = (isJ2K(x) || DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) ? 1 : 0;
+    } else {
+        info->length = pd->getLength();
+        info->decodable = 1;
+    }
+    return CD_OK;
+    CD_GUARD_END
+}
+
+// Collects the compressed bytes of each frame from the fragments of an encapsulated PixelData.
+static bool framesOf(DcmPixelSequence *seq, uint32_t frames, std::vector<std::vector<Uint8>> &out, std::string &why) {
+    unsigned long n = seq->card();
+    if (n < 2) {
+        why = "encapsulated PixelData has no fragments";
+        return false;
+    }
+    std::vector<std::pair<Uint8 *, Uint32>> frags;
+    for (unsigned long i = 1; i < n; i++) {
+        DcmPixelItem *it = nullptr;
+        if (seq->getItem(it, i).bad() || !it) {
+            why = "cannot read a compressed fragment";
+            return false;
+        }
+        Uint8 *p = nullptr;
+        Uint32 len = it->getLength();
+        if (len > 0 && (it->getUint8Array(p).bad() || !p)) {
+            why = "cannot read a compressed fragment";
+            return false;
+        }
+        frags.push_back({p, len});
+    }
+    out.assign(frames, {});
+    if (frames == 1) {
+        for (auto &f : frags) out[0].insert(out[0].end(), f.first, f.first + f.second);
+        return true;
+    }
+    // Basic Offset Table, when present.
+    DcmPixelItem *bot = nullptr;
+    std::vector<Uint32> offsets;
+    if (seq->getItem(bot, 0).good() && bot && bot->getLength() >= 4 * frames) {
+        Uint8 *p = nullptr;
+        if (bot->getUint8Array(p).good() && p) {
+            for (uint32_t k = 0; k < frames; k++) {
+                Uint32 v;
+                std::memcpy(&v, p + 4 * k, 4);
+                if (gLocalByteOrder == EBO_BigEndian) v = ((v & 0xFF) << 24) | ((v & 0xFF00) << 8) | ((v >> 8) & 0xFF00) | (v >> 24);
+                offsets.push_back(v);
+            }
+        }
+    }
+    if (!offsets.empty()) {
+        uint64_t pos = 0;
+        for (auto &f : frags) {
+            uint32_t k = 0;
+            while (k + 1 < frames && pos >= offsets[k + 1]) k++;
+            out[k].insert(out[k].end(), f.first, f.first + f.second);
+            pos += 8 + (uint64_t)f.second;
+        }
+    } else if (frags.size() == frames) {
+        for (uint32_t k = 0; k < frames; k++) out[k].assign(frags[k].first, frags[k].first + frags[k].second);
+    } else {
+        // No offset table: a fragment that starts a codestream (J2K SOC / JP2 signature) starts a frame.
+        int k = -1;
+        for (auto &f : frags) {
+            bool start = f.second >= 4 && ((f.first[0] == 0xFF && f.first[1] == 0x4F && f.first[2] == 0xFF && f.first[3] == 0x51) ||
+                                           (f.second >= 8 && f.first[4] == 'j' && f.first[5] == 'P'));
+            if (start || k < 0) k++;
+            if (k >= (int)frames) {
+                why = "more compressed frames than NumberOfFrames";
+                return false;
+            }
+            out[k].insert(out[k].end(), f.first, f.first + f.second);
+        }
+        if (k + 1 != (int)frames) {
+            why = "fewer compressed frames than NumberOfFrames";
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *xferName(E_TransferSyntax x) {
+    DcmXfer xf(x);
+    return xf.getXferName();
+}
+
+extern "C" int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, uint32_t cols, uint32_t bits,
+                                void *out, size_t outcap, char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    if (bits != 8 && bits != 16 && bits != 32) {
+        setErr(err, errcap, "BitsAllocated " + std::to_string(bits) + " is not supported");
+        return CD_UNSUPPORTED;
+    }
+    const uint64_t frameBytes = (uint64_t)rows * cols * (bits / 8);
+    const uint64_t total = frameBytes * frames;
+    if (total > outcap) {
+        setErr(err, errcap, "output buffer too small");
+        return CD_ERROR;
+    }
+    DcmDataset *ds = obj->file.getDataset();
+    DcmPixelData *pd = pixelData(obj);
+    if (!pd) {
+        setErr(err, errcap, "no PixelData");
+        return CD_ABSENT;
+    }
+    E_TransferSyntax x = ds->getOriginalXfer();
+    DcmXfer xf(x);
+    if (xf.isEncapsulated()) {
+        if (isJ2K(x)) {
+            DcmPixelSequence *seq = encapsulated(pd, x);
+            if (!seq) {
+                setErr(err, errcap, "JPEG 2000 PixelData is not encapsulated correctly");
+                return CD_ERROR;
+            }
+            std::vector<std::vector<Uint8>> fr;
+            std::string why;
+            if (!framesOf(seq, frames, fr, why)) {
+                setErr(err, errcap, "JPEG 2000: " + why);
+                return CD_ERROR;
+            }
+            for (uint32_t k = 0; k < frames; k++) {
+                char msg[512] = {0};
+                int rc = cd_j2k_decode(fr[k].data(), fr[k].size(), rows, cols, bits,
+                                       (uint8_t *)out + k * frameBytes, msg, sizeof msg);
+                if (rc != CD_OK) {
+                    setErr(err, errcap, std::string("JPEG 2000 frame ") + std::to_string(k + 1) + ": " + msg);
+                    return rc;
+                }
+            }
+            return CD_OK;
+        }
+        if (!DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) {
+            setErr(err, errcap, std::string("transfer syntax ") + xf.getXferID() + " (" + xferName(x) + ") has no decoder");
+            return CD_UNSUPPORTED;
+        }
+        OFCondition c = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (c.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit)) {
+            setErr(err, errcap, std::string("decoding ") + xferName(x) + " failed (" + c.text() + ")");
+            return CD_ERROR;
+        }
+        pd = pixelData(obj);
+        if (!pd) {
+            setErr(err, errcap, "no PixelData after decoding");
+            return CD_ERROR;
+        }
+    }
+    Uint32 len = pd->getLength();
+    if ((uint64_t)len < total) {
+        setErr(err, errcap, "PixelData is shorter than Rows x Columns x frames (" + std::to_string(len) + " of " +
+                                std::to_string(total) + " bytes)");
+        return CD_ERROR;
+    }
+    if (bits == 8) {
+        Uint8 *p = nullptr;
+        if (pd->getUint8Array(p).bad() || !p) {
+            setErr(err, errcap, "cannot read PixelData");
+            return CD_ERROR;
+        }
+        std::memcpy(out, p, total);
+    } else {
+        Uint16 *p = nullptr;
+        if (pd->getUint16Array(p).bad() || !p) {
+            setErr(err, errcap, "cannot read PixelData");
+            return CD_ERROR;
+        }
+        std::memcpy(out, p, total);
+    }
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_put_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, const char *value,
+                             char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    DcmItem *item = walk(obj, tags, items, depth, true);
+    if (!item) {
+        setErr(err, errcap, "cannot create the sequence item");
+        return CD_ERROR;
+    }
+    OFCondition c = item->putAndInsertString(DcmTag(keyOf(tags[depth - 1])), value);
+    if (c.bad()) {
+        setErr(err, errcap, c.text());
+        return CD_ERROR;
+    }
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_put_pixels(cd_object *obj, const void *data, size_t bytes, uint32_t bits, char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    DcmDataset *ds = obj->file.getDataset();
+    OFCondition c;
+    if (bits == 8)
+        c = ds->putAndInsertUint8Array(DCM_PixelData, (const Uint8 *)data, (unsigned long)bytes);
+    else
+        c = ds->putAndInsertUint16Array(DCM_PixelData, (const Uint16 *)data, (unsigned long)(bytes / 2));
+    if (c.bad()) {
+        setErr(err, errcap, c.text());
+        return CD_ERROR;
+    }
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_save(cd_object *obj, const char *path, int xfer, char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    E_TransferSyntax x = EXS_LittleEndianExplicit;
+    switch (xfer) {
+    case CD_XFER_IMPLICIT_LE: x = EXS_LittleEndianImplicit; break;
+    case CD_XFER_EXPLICIT_BE: x = EXS_BigEndianExplicit; break;
+    case CD_XFER_DEFLATED: x = EXS_DeflatedLittleEndianExplicit; break;
+    default: break;
+    }
+    OFCondition c = obj->file.saveFile(OFFilename(path), x, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
+                                       EWM_fileformat);
+    if (c.bad()) {
+        setErr(err, errcap, c.text());
+        return CD_ERROR;
+    }
+    return CD_OK;
+    CD_GUARD_END
+}

@@ -1,0 +1,66 @@
+/* Plain C interface over dcmtk (and OpenJPEG for JPEG 2000). Only DicomPrep/Core/DicomObject.swift
+ * calls these functions. Every C++ exception is caught here and returned as a status + message. */
+#ifndef CDICOM_H
+#define CDICOM_H
+#include <stddef.h>
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes returned by every call. */
+enum { CD_OK = 0, CD_ABSENT = 1, CD_ERROR = 2, CD_UNSUPPORTED = 3 };
+
+typedef struct cd_object cd_object;
+
+/* Register dcmtk's JPEG, JPEG-LS and RLE decoders and silence dcmtk's logger. Idempotent. */
+void cd_init(void);
+
+/* Read a DICOM file (with or without a meta header). Values larger than 4 KiB, such as PixelData,
+ * are read from the file only when asked for. */
+int cd_open(const char *path, cd_object **out, char *err, size_t errcap);
+/* A new empty dataset, for writing. */
+int cd_new(cd_object **out);
+void cd_close(cd_object *obj);
+
+/* A tag path: tags[0..depth-1]; items[i] is the sequence item taken inside tags[i] for i < depth-1.
+ * Tags are (group << 16) | element. Group 0002 at depth 1 addresses the meta header. */
+
+/* The element's value(s) as text, several values separated by '\\'. *needed receives the length;
+ * the text is truncated (and NUL-terminated) when it does not fit into cap. */
+int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
+                  char *buf, size_t cap, size_t *needed);
+/* The number of items of a sequence element. */
+int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint32_t *count);
+/* The UID of the transfer syntax the file was read in ("" for a new dataset). */
+int cd_transfer_syntax(cd_object *obj, char *buf, size_t cap);
+
+/* What is known about PixelData before decoding it. */
+typedef struct {
+    uint64_t length;        /* value length in bytes (uncompressed) or 0xFFFFFFFF (encapsulated) */
+    uint32_t encapsulated;  /* 1 for a compressed transfer syntax */
+    uint32_t fragments;     /* number of compressed fragments (without the offset table) */
+    uint32_t decodable;     /* 1 when a decoder for the transfer syntax is available */
+} cd_pixel_info;
+int cd_get_pixel_info(cd_object *obj, cd_pixel_info *info, char *err, size_t errcap);
+
+/* Decode all frames into out: frames*rows*cols samples of bits_allocated bits (8, 16 or 32), in the
+ * host's byte order, exactly as stored (no masking, no rescale). */
+int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, uint32_t cols, uint32_t bits_allocated,
+                     void *out, size_t outcap, char *err, size_t errcap);
+
+/* Writing: put a value (parsed according to the tag's VR from the data dictionary); sequence items
+ * along the path are created as needed. */
+int cd_put_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
+                  const char *value, char *err, size_t errcap);
+int cd_put_pixels(cd_object *obj, const void *data, size_t bytes, uint32_t bits_allocated, char *err, size_t errcap);
+
+/* Transfer syntaxes for cd_save. */
+enum { CD_XFER_EXPLICIT_LE = 0, CD_XFER_IMPLICIT_LE = 1, CD_XFER_EXPLICIT_BE = 2, CD_XFER_DEFLATED = 3 };
+/* Write a DICOM Part 10 file (meta header built from SOPClassUID and SOPInstanceUID). */
+int cd_save(cd_object *obj, const char *path, int xfer, char *err, size_t errcap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

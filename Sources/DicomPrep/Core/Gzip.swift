@@ -1,0 +1,45 @@
+import CDeflate
+import Dispatch
+
+/// gzip compression through libdeflate. Large inputs are cut into independent members compressed in
+/// parallel; a multi-member gzip stream is valid and read whole by zlib, libnifti and nibabel.
+public enum Gzip {
+    /// Bytes per gzip member: large enough that the ratio is unchanged, small enough to spread over cores.
+    static let memberSize = 4 << 20
+
+    /// Compresses `data` into a gzip stream with `level` (0...12) using up to `threads` threads.
+    public static func compress(_ data: UnsafeRawBufferPointer, level: Int, threads: Int) throws(DicomPrepError) -> [UInt8] {
+        let n = data.count
+        let members = max(1, (n + memberSize - 1) / memberSize)
+        let results = UnsafeSendableBox<[[UInt8]]>([[UInt8]](repeating: [], count: members))
+        let base = UnsafeSendablePointer(data.baseAddress)
+        Parallel.forEach(count: members, threads: threads) { k in
+            let start = k * memberSize
+            let len = min(memberSize, n - start)
+            let bound = cdf_gzip_bound(len)
+            var out = [UInt8](repeating: 0, count: bound)
+            let written = out.withUnsafeMutableBytes { o in
+                cdf_gzip(base.pointer.map { $0 + start }, len, Int32(level), o.baseAddress, bound)
+            }
+            out.removeSubrange(written..<out.count)
+            results.withLock { $0[k] = out }
+        }
+        var total: [UInt8] = []
+        let parts = results.take()
+        for p in parts {
+            if p.isEmpty { throw .io(path: "", reason: "gzip compression failed") }
+        }
+        total.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for p in parts { total.append(contentsOf: p) }
+        return total
+    }
+
+    /// Decompresses a gzip file (all members) whose uncompressed size is at most `limit` bytes.
+    public static func decompressFile(_ path: String, limit: Int) throws(DicomPrepError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: limit)
+        let n = out.withUnsafeMutableBytes { cdf_gunzip_file(path, $0.baseAddress, limit) }
+        guard n >= 0 else { throw .io(path: path, reason: "not a readable gzip file") }
+        out.removeSubrange(Int(n)..<out.count)
+        return out
+    }
+}

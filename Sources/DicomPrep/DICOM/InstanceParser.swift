@@ -1,0 +1,204 @@
+import Foundation
+
+/// Parses the header of a DICOM file into a `DicomInstance`, refusing objects that hold no image.
+public enum InstanceParser {
+    /// SOP classes that never carry a convertible image, with what they are.
+    static let nonImageClasses: [(prefix: String, what: String)] = [
+        ("1.2.840.10008.1.3.10", "DICOMDIR (media directory)"),
+        ("1.2.840.10008.5.1.4.1.1.88.", "structured report"),
+        ("1.2.840.10008.5.1.4.1.1.481.2", "RT dose"),
+        ("1.2.840.10008.5.1.4.1.1.481.3", "RT structure set"),
+        ("1.2.840.10008.5.1.4.1.1.481.5", "RT plan"),
+        ("1.2.840.10008.5.1.4.1.1.481.8", "RT ion plan"),
+        ("1.2.840.10008.5.1.4.1.1.481.", "RT object"),
+        ("1.2.840.10008.5.1.4.1.1.11.", "presentation state"),
+        ("1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"),
+        ("1.2.840.10008.5.1.4.1.1.66", "raw data / registration / segmentation object"),
+        ("1.2.840.10008.5.1.4.1.1.9.", "waveform"),
+    ]
+
+    /// Reads and parses one file.
+    public static func parse(path: String) throws(DicomPrepError) -> DicomInstance {
+        let obj = try DicomObject(reading: path)
+        return try parse(obj)
+    }
+
+    static func parse(_ o: DicomObject) throws(DicomPrepError) -> DicomInstance {
+        let path = o.path
+        let sopClass = o.string(.sopClassUID) ?? o.string(.mediaStorageSOPClassUID) ?? ""
+        for (prefix, what) in nonImageClasses where sopClass.hasPrefix(prefix) {
+            throw .notAnImage(path: path, reason: "\(what) (SOP class \(sopClass))")
+        }
+        let hasPixels = o.pixelInfo() != nil
+        let rows = int(o, .rows), cols = int(o, .columns)
+        if !hasPixels {
+            if rows == nil && o.string(.sopInstanceUID) == nil && o.string(.modality) == nil && o.string(.studyInstanceUID) == nil {
+                throw .unreadable(path: path, reason: "no recognisable DICOM attributes")
+            }
+            throw .notAnImage(path: path, reason: "no PixelData" + (sopClass.isEmpty ? "" : " (SOP class \(sopClass))"))
+        }
+        guard let rows, let cols, rows > 0, cols > 0 else {
+            throw .corrupt(path: path, reason: "Rows/Columns missing or zero")
+        }
+        let frames = int(o, .numberOfFrames) ?? 1
+        guard frames >= 1 else { throw .corrupt(path: path, reason: "NumberOfFrames is \(frames)") }
+        let bitsAllocated = int(o, .bitsAllocated) ?? 0
+        let bitsStored = int(o, .bitsStored) ?? bitsAllocated
+        let isEnhanced = o.itemCount(TagPath(.perFrameFunctionalGroups)) > 0 || o.itemCount(TagPath(.sharedFunctionalGroups)) > 0
+
+        var identity: [String: String] = [:]
+        for (key, tag) in [("PatientName", Tag.patientName), ("PatientID", .patientID), ("PatientBirthDate", .patientBirthDate),
+                           ("PatientSex", .patientSex), ("PatientAge", .patientAge), ("AccessionNumber", .accessionNumber),
+                           ("InstitutionName", .institutionName), ("ReferringPhysicianName", .referringPhysicianName),
+                           ("StationName", .stationName), ("StudyDate", .studyDate), ("SeriesDate", .seriesDate),
+                           ("AcquisitionDate", .acquisitionDate), ("StudyTime", .studyTime), ("SeriesTime", .seriesTime),
+                           ("AcquisitionTime", .acquisitionTime), ("AcquisitionDateTime", .acquisitionDateTime),
+                           ("StudyID", .studyID), ("StudyDescription", .studyDescription),
+                           ("StudyInstanceUID", .studyInstanceUID), ("SeriesInstanceUID", .seriesInstanceUID),
+                           ("SOPInstanceUID", .sopInstanceUID)] {
+            if let v = o.string(tag) { identity[key] = v }
+        }
+
+        let top = topFrame(o)
+        var frameInfos: [FrameInfo] = []
+        if isEnhanced {
+            frameInfos = (0..<frames).map { enhancedFrame(o, $0, fallback: top) }
+        } else {
+            frameInfos = [top]
+            if frames > 1 {
+                // Classic multi-frame: only the first frame has a known position.
+                var other = top
+                other.position = nil
+                frameInfos += [FrameInfo](repeating: other, count: frames - 1)
+            }
+        }
+
+        var fileSize = 0
+        if let attrs = try? FileManager.default.attributesOfItem(atPath: path), let s = attrs[.size] as? NSNumber {
+            fileSize = s.intValue
+        }
+        return DicomInstance(
+            path: path, fileSize: fileSize, transferSyntax: o.transferSyntax, sopClassUID: sopClass,
+            sopInstanceUID: o.string(.sopInstanceUID) ?? "", seriesInstanceUID: o.string(.seriesInstanceUID) ?? "",
+            studyInstanceUID: o.string(.studyInstanceUID) ?? "", frameOfReferenceUID: o.string(.frameOfReferenceUID) ?? "",
+            modality: o.string(.modality) ?? "", seriesNumber: int(o, .seriesNumber), instanceNumber: int(o, .instanceNumber),
+            acquisitionNumber: int(o, .acquisitionNumber), echoNumber: int(o, .echoNumbers),
+            temporalPosition: int(o, .temporalPositionIdentifier),
+            rows: rows, columns: cols, bitsAllocated: bitsAllocated, bitsStored: bitsStored,
+            highBit: int(o, .highBit) ?? (bitsStored - 1), pixelRepresentation: int(o, .pixelRepresentation) ?? 0,
+            samplesPerPixel: int(o, .samplesPerPixel) ?? 1,
+            photometric: (o.string(.photometricInterpretation) ?? "MONOCHROME2").uppercased(),
+            numberOfFrames: frames, isEnhanced: isEnhanced, frames: frameInfos,
+            modalityLUT: lut(o, .modalityLUTSequence, signed: int(o, .pixelRepresentation) == 1),
+            voiLUT: lut(o, .voiLUTSequence, signed: int(o, .pixelRepresentation) == 1),
+            voiFunction: (o.string(.voiLUTFunction) ?? "LINEAR").uppercased(),
+            seriesDescription: o.string(.seriesDescription), protocolName: o.string(.protocolName),
+            manufacturer: o.string(.manufacturer), manufacturerModelName: o.string(.manufacturerModelName),
+            magneticFieldStrength: double(o, .magneticFieldStrength),
+            echoTime: double(o, .echoTime) ?? frameInfos.first?.echoTime, repetitionTime: double(o, .repetitionTime),
+            inversionTime: double(o, .inversionTime), flipAngle: double(o, .flipAngle),
+            imageType: (o.string(.imageType) ?? "").split(separator: "\\").map { String($0).trimmingCharacters(in: .whitespaces) },
+            sliceThickness: double(o, .sliceThickness) ?? frameInfos.first?.sliceThickness,
+            spacingBetweenSlices: double(o, .spacingBetweenSlices), sequenceName: o.string(.sequenceName),
+            scanningSequence: o.string(.scanningSequence), bodyPartExamined: o.string(.bodyPartExamined),
+            gantryTilt: double(o, .gantryDetectorTilt), identity: identity)
+    }
+
+    // MARK: value helpers
+
+    static func numbers(_ s: String?) -> [Double]? {
+        guard let s else { return nil }
+        let parts = s.split(separator: "\\", omittingEmptySubsequences: false)
+        var out: [Double] = []
+        for p in parts {
+            guard let v = Double(p.trimmingCharacters(in: .whitespaces)), v.isFinite else { return nil }
+            out.append(v)
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    static func double(_ o: DicomObject, _ path: TagPath) -> Double? { numbers(o.string(path))?.first }
+    static func double(_ o: DicomObject, _ tag: Tag) -> Double? { double(o, TagPath(tag)) }
+
+    static func int(_ o: DicomObject, _ tag: Tag) -> Int? { int(o, TagPath(tag)) }
+    static func int(_ o: DicomObject, _ path: TagPath) -> Int? {
+        guard let s = o.string(path)?.split(separator: "\\").first?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let v = Int(s) { return v }
+        if let d = Double(s), d.isFinite, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
+        return nil
+    }
+
+    static func unitVectors(_ values: [Double]?) -> (Vector3, Vector3)? {
+        guard let v = values, v.count == 6 else { return nil }
+        let r = Vector3(v[0], v[1], v[2]), c = Vector3(v[3], v[4], v[5])
+        guard r.length > 0.5, c.length > 0.5 else { return nil }
+        return (r.normalized, c.normalized)
+    }
+
+    static func topFrame(_ o: DicomObject) -> FrameInfo {
+        var f = FrameInfo()
+        f.position = numbers(o.string(.imagePositionPatient)).flatMap(Vector3.init)
+        if let (r, c) = unitVectors(numbers(o.string(.imageOrientationPatient))) {
+            f.rowDirection = r
+            f.columnDirection = c
+        }
+        f.pixelSpacing = numbers(o.string(.pixelSpacing)).flatMap { $0.count == 2 && $0[0] > 0 && $0[1] > 0 ? $0 : nil }
+        f.sliceThickness = double(o, .sliceThickness)
+        // findAndGet* would give 0 for a missing slope: keep the defaults unless the value is really there.
+        if let s = double(o, .rescaleSlope), s != 0 { f.rescaleSlope = s }
+        if let i = double(o, .rescaleIntercept) { f.rescaleIntercept = i }
+        f.windowCenter = double(o, .windowCenter)
+        f.windowWidth = double(o, .windowWidth)
+        f.acquisitionNumber = int(o, .acquisitionNumber)
+        f.temporalIndex = int(o, .temporalPositionIdentifier)
+        return f
+    }
+
+    /// A functional-group attribute of a frame: the per-frame item first, then the shared one.
+    static func group(_ o: DicomObject, frame: Int, _ seq: Tag, _ attr: Tag) -> String? {
+        o.string(TagPath([(.perFrameFunctionalGroups, frame), (seq, 0)], attr))
+            ?? o.string(TagPath([(.sharedFunctionalGroups, 0), (seq, 0)], attr))
+    }
+
+    static func enhancedFrame(_ o: DicomObject, _ k: Int, fallback top: FrameInfo) -> FrameInfo {
+        var f = FrameInfo()
+        f.position = numbers(group(o, frame: k, .planePositionSequence, .imagePositionPatient)).flatMap(Vector3.init)
+            ?? (k == 0 ? top.position : nil)
+        if let (r, c) = unitVectors(numbers(group(o, frame: k, .planeOrientationSequence, .imageOrientationPatient))) {
+            f.rowDirection = r
+            f.columnDirection = c
+        } else {
+            f.rowDirection = top.rowDirection
+            f.columnDirection = top.columnDirection
+        }
+        f.pixelSpacing = numbers(group(o, frame: k, .pixelMeasuresSequence, .pixelSpacing))
+            .flatMap { $0.count == 2 && $0[0] > 0 && $0[1] > 0 ? $0 : nil } ?? top.pixelSpacing
+        f.sliceThickness = numbers(group(o, frame: k, .pixelMeasuresSequence, .sliceThickness))?.first ?? top.sliceThickness
+        if let s = numbers(group(o, frame: k, .pixelValueTransformationSequence, .rescaleSlope))?.first, s != 0 {
+            f.rescaleSlope = s
+        } else {
+            f.rescaleSlope = top.rescaleSlope
+        }
+        f.rescaleIntercept = numbers(group(o, frame: k, .pixelValueTransformationSequence, .rescaleIntercept))?.first ?? top.rescaleIntercept
+        f.windowCenter = numbers(group(o, frame: k, .frameVOILUTSequence, .windowCenter))?.first ?? top.windowCenter
+        f.windowWidth = numbers(group(o, frame: k, .frameVOILUTSequence, .windowWidth))?.first ?? top.windowWidth
+        f.echoTime = numbers(group(o, frame: k, .mrEchoSequence, .effectiveEchoTime))?.first
+        let content = TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .stackID)
+        f.stackID = o.string(content)
+        f.inStackPosition = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .inStackPositionNumber))
+        f.temporalIndex = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .temporalPositionIndex))
+        f.acquisitionNumber = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .frameAcquisitionNumber))
+        return f
+    }
+
+    static func lut(_ o: DicomObject, _ seq: Tag, signed: Bool) -> LookupTable? {
+        guard o.itemCount(TagPath(seq)) > 0,
+              let desc = numbers(o.string(TagPath([(seq, 0)], .lutDescriptor))), desc.count == 3,
+              let data = numbers(o.string(TagPath([(seq, 0)], .lutData))) else { return nil }
+        let entries = desc[0] == 0 ? 65536 : Int(desc[0])
+        var first = Int(desc[1])
+        // The first mapped value is US or SS depending on the pixel representation.
+        if signed && first > 32767 && first < 65536 { first -= 65536 }
+        return LookupTable(entries: entries, firstMapped: first, bits: Int(desc[2]), data: data.map { Int($0) })
+    }
+}

@@ -1,0 +1,125 @@
+/// Decodes the stored values of an image: every frame, masked to BitsStored and sign-extended, as Int32.
+public enum PixelDecoder {
+    /// The most bytes one file may declare before dicomprep refuses it (before allocating anything).
+    public static let maxDecodedBytes: UInt64 = 4 << 30
+
+    /// Checks that the image is one dicomprep can decode, without decoding it.
+    public static func check(_ inst: DicomInstance) throws(DicomPrepError) {
+        let p = inst.path
+        if inst.samplesPerPixel != 1 || !(inst.photometric == "MONOCHROME1" || inst.photometric == "MONOCHROME2") {
+            throw .unsupported(path: p, reason: "colour image (\(inst.photometric), \(inst.samplesPerPixel) samples per pixel); only MONOCHROME1/2 are converted")
+        }
+        guard [8, 16, 32].contains(inst.bitsAllocated) else {
+            throw .unsupported(path: p, reason: "BitsAllocated \(inst.bitsAllocated) (only 8, 16 and 32 are supported)")
+        }
+        guard inst.bitsStored >= 1, inst.bitsStored <= inst.bitsAllocated else {
+            throw .corrupt(path: p, reason: "BitsStored \(inst.bitsStored) does not fit BitsAllocated \(inst.bitsAllocated)")
+        }
+        if inst.bitsAllocated == 32 && inst.bitsStored == 32 && inst.pixelRepresentation == 0 {
+            throw .unsupported(path: p, reason: "unsigned 32-bit stored values")
+        }
+        let bytes = UInt64(inst.rows) * UInt64(inst.columns) * UInt64(inst.numberOfFrames) * UInt64(inst.bitsAllocated / 8)
+        guard bytes <= maxDecodedBytes else {
+            throw .corrupt(path: p, reason: "declared size \(inst.rows)x\(inst.columns)x\(inst.numberOfFrames) frames (\(bytes) bytes) exceeds the 4 GiB limit")
+        }
+    }
+
+    /// All frames' stored values, frame after frame, row after row.
+    public static func storedValues(_ inst: DicomInstance) throws(DicomPrepError) -> [Int32] {
+        try check(inst)
+        let obj = try DicomObject(reading: inst.path)
+        return try storedValues(inst, obj)
+    }
+
+    static func storedValues(_ inst: DicomInstance, _ obj: DicomObject) throws(DicomPrepError) -> [Int32] {
+        let p = inst.path
+        guard let info = obj.pixelInfo() else { throw .notAnImage(path: p, reason: "no PixelData") }
+        let bytesPerSample = inst.bitsAllocated / 8
+        let count = inst.rows * inst.columns * inst.numberOfFrames
+        let needed = UInt64(count * bytesPerSample)
+        if info.encapsulated {
+            guard info.decodable else {
+                throw .unsupported(path: p, reason: "transfer syntax \(inst.transferSyntax) (\(TransferSyntax.name(inst.transferSyntax))) has no decoder here")
+            }
+            guard info.fragments >= 1 else { throw .corrupt(path: p, reason: "compressed PixelData has no fragments") }
+            if inst.numberOfFrames > info.fragments {
+                throw .corrupt(path: p, reason: "NumberOfFrames \(inst.numberOfFrames) but only \(info.fragments) compressed fragments")
+            }
+        } else if info.length < needed {
+            throw .corrupt(path: p, reason: "PixelData is shorter than Rows x Columns x frames (\(info.length) of \(needed) bytes)")
+        }
+        var raw = [UInt8](repeating: 0, count: Int(needed))
+        let failure: DicomPrepError? = raw.withUnsafeMutableBytes { buf -> DicomPrepError? in
+            do throws(DicomPrepError) {
+                try obj.decodePixels(frames: inst.numberOfFrames, rows: inst.rows, columns: inst.columns,
+                                     bitsAllocated: inst.bitsAllocated, into: buf)
+                return nil
+            } catch { return error }
+        }
+        if let failure { throw failure }
+        return unpack(raw, count: count, bitsAllocated: inst.bitsAllocated, bitsStored: inst.bitsStored,
+                      highBit: inst.highBit, signed: inst.pixelRepresentation == 1)
+    }
+
+    /// Masks raw samples to BitsStored (at HighBit) and sign-extends signed data.
+    static func unpack(_ raw: [UInt8], count: Int, bitsAllocated: Int, bitsStored: Int, highBit: Int, signed: Bool) -> [Int32] {
+        var out = [Int32](repeating: 0, count: count)
+        let shift = (highBit + 1 - bitsStored) >= 0 && highBit < bitsAllocated ? UInt32(highBit + 1 - bitsStored) : 0
+        let mask: UInt32 = bitsStored >= 32 ? UInt32.max : (UInt32(1) << UInt32(bitsStored)) - 1
+        let sign: UInt32 = UInt32(1) << UInt32(bitsStored - 1)
+        raw.withUnsafeBytes { r in
+            out.withUnsafeMutableBufferPointer { o in
+                @inline(__always) func put(_ i: Int, _ v: UInt32) {
+                    let m = (v >> shift) & mask
+                    if signed && (m & sign) != 0 {
+                        o[i] = Int32(truncatingIfNeeded: Int64(m) - (Int64(1) << Int64(bitsStored)))
+                    } else {
+                        o[i] = Int32(truncatingIfNeeded: m)
+                    }
+                }
+                switch bitsAllocated {
+                case 8:
+                    let s = r.bindMemory(to: UInt8.self)
+                    for i in 0..<count { put(i, UInt32(s[i])) }
+                case 16:
+                    let s = r.bindMemory(to: UInt16.self)
+                    if shift == 0 && bitsStored == 16 {
+                        if signed { for i in 0..<count { o[i] = Int32(Int16(bitPattern: s[i])) } }
+                        else { for i in 0..<count { o[i] = Int32(s[i]) } }
+                    } else {
+                        for i in 0..<count { put(i, UInt32(s[i])) }
+                    }
+                default:
+                    let s = r.bindMemory(to: UInt32.self)
+                    for i in 0..<count { put(i, s[i]) }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Names of transfer syntaxes, for messages and sidecars.
+public enum TransferSyntax {
+    public static func name(_ uid: String) -> String {
+        switch uid {
+        case "1.2.840.10008.1.2": return "Implicit VR Little Endian"
+        case "1.2.840.10008.1.2.1": return "Explicit VR Little Endian"
+        case "1.2.840.10008.1.2.1.99": return "Deflated Explicit VR Little Endian"
+        case "1.2.840.10008.1.2.2": return "Explicit VR Big Endian"
+        case "1.2.840.10008.1.2.4.50": return "JPEG Baseline"
+        case "1.2.840.10008.1.2.4.51": return "JPEG Extended"
+        case "1.2.840.10008.1.2.4.57": return "JPEG Lossless"
+        case "1.2.840.10008.1.2.4.70": return "JPEG Lossless SV1"
+        case "1.2.840.10008.1.2.4.80": return "JPEG-LS Lossless"
+        case "1.2.840.10008.1.2.4.81": return "JPEG-LS Near-Lossless"
+        case "1.2.840.10008.1.2.4.90": return "JPEG 2000 Lossless"
+        case "1.2.840.10008.1.2.4.91": return "JPEG 2000"
+        case "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203": return "High-Throughput JPEG 2000"
+        case "1.2.840.10008.1.2.5": return "RLE Lossless"
+        case "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.103":
+            return "MPEG-2/MPEG-4 video"
+        default: return "unknown"
+        }
+    }
+}

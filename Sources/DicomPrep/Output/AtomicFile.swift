@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Writes files so that a reader never sees a half-written one: a temporary file in the same folder,
+/// fsync, then rename over the final name.
+public enum AtomicFile {
+    /// Writes the concatenation of `parts` to `path` atomically, creating parent folders.
+    public static func write(_ parts: [UnsafeRawBufferPointer], to path: String) throws(DicomPrepError) {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw .io(path: dir, reason: "cannot create folder (\(error.localizedDescription))")
+        }
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot create file: \(String(cString: strerror(errno)))") }
+        var failure: String?
+        outer: for part in parts {
+            var off = 0
+            while off < part.count {
+                let n = Glibc.write(fd, part.baseAddress! + off, part.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    break outer
+                }
+                off += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        close(fd)
+        if failure == nil && rename(tmp, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(tmp)
+            throw .io(path: path, reason: "cannot write file: \(failure)")
+        }
+    }
+
+    /// Writes bytes atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws(DicomPrepError) {
+        let failure: DicomPrepError? = bytes.withUnsafeBytes { b -> DicomPrepError? in
+            do throws(DicomPrepError) { try write([b], to: path); return nil } catch { return error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes text (UTF-8) atomically.
+    public static func write(text: String, to path: String) throws(DicomPrepError) {
+        try write(Array(text.utf8), to: path)
+    }
+}

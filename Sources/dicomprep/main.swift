@@ -1,0 +1,2 @@
+import DicomPrep
+print("placeholder")
