@@ -51,3 +51,9 @@ public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable 
         }
     }
 }
+
+/// Runs a typed-throwing body inside a closure API that only rethrows `any Error` (withUnsafeBytes, ...).
+@inline(__always)
+func catching<T>(_ body: () throws(DicomPrepError) -> T) -> Result<T, DicomPrepError> {
+    do throws(DicomPrepError) { return .success(try body()) } catch { return .failure(error) }
+}

@@ -1,0 +1,49 @@
+/// Writes a `Volume` as a single-file NIfTI-1 (.nii or .nii.gz) through libnifti's header, atomically.
+public struct NiftiWriter: Sendable {
+    public var gzip = true
+    /// gzip level, 0 (store) to 12 (libdeflate's slowest).
+    public var compressionLevel = 6
+    public var threads = Parallel.cores
+
+    public init(gzip: Bool = true, compressionLevel: Int = 6, threads: Int = Parallel.cores) {
+        self.gzip = gzip
+        self.compressionLevel = compressionLevel
+        self.threads = threads
+    }
+
+    public var fileExtension: String { gzip ? ".nii.gz" : ".nii" }
+
+    /// Writes the volume to `path`; `description` goes to the header's descrip field (no identifiers).
+    public func write(_ v: Volume, to path: String, description: String = "dicomprep") throws(DicomPrepError) {
+        let spec = NiftiHeaderSpec(dims: v.dims, datatype: v.voxels.dataType, pixdim: v.spacing + [1],
+                                   affine: v.affine, description: String(description.prefix(79)))
+        var header: [UInt8]
+        do throws(DicomPrepError) { header = try NiftiIO.header(spec) } catch { throw .io(path: path, reason: "cannot build the NIfTI header: \(error.reason)") }
+        header += [0, 0, 0, 0] // no extensions; data at vox_offset 352
+        if !gzip {
+            let failure: DicomPrepError? = header.withUnsafeBytes { h -> DicomPrepError? in
+                v.voxels.withBytes { d -> DicomPrepError? in
+                    do throws(DicomPrepError) { try AtomicFile.write([h, d], to: path); return nil } catch { return error }
+                }
+            }
+            if let failure { throw failure }
+            return
+        }
+        // The header is one gzip member, the data further members compressed in parallel: no copy of the data.
+        let level = compressionLevel, threads = threads
+        let packedHeader = try header.withUnsafeBytes { h in catching { () throws(DicomPrepError) in try Gzip.compress(h, level: level, threads: 1) } }.get()
+        let result: Result<[UInt8], DicomPrepError> = v.voxels.withBytes { d in
+            do throws(DicomPrepError) { return .success(try Gzip.compress(d, level: level, threads: threads)) } catch { return .failure(error) }
+        }
+        switch result {
+        case let .success(body):
+            let failure: DicomPrepError? = packedHeader.withUnsafeBytes { h -> DicomPrepError? in
+                body.withUnsafeBytes { b -> DicomPrepError? in
+                    do throws(DicomPrepError) { try AtomicFile.write([h, b], to: path); return nil } catch { return error }
+                }
+            }
+            if let failure { throw failure }
+        case let .failure(e): throw .io(path: path, reason: e.reason)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// The JSON written beside each volume: BIDS-style acquisition fields plus dicomprep's own geometry and
+/// warnings. It carries no patient identifiers, dates or UIDs unless --keep-phi asked for them.
+public struct Sidecar: Codable, Sendable, Equatable {
+    public var schema = "series-sidecar.schema.json"
+    public var Modality: String?
+    public var Manufacturer: String?
+    public var ManufacturersModelName: String?
+    public var MagneticFieldStrength: Double?
+    public var SeriesDescription: String?
+    public var ProtocolName: String?
+    public var SeriesNumber: Int?
+    public var ImageType: [String]?
+    public var SequenceName: String?
+    public var ScanningSequence: String?
+    public var BodyPartExamined: String?
+    /// Seconds, as BIDS.
+    public var EchoTime: Double?
+    public var RepetitionTime: Double?
+    public var InversionTime: Double?
+    public var FlipAngle: Double?
+    public var SliceThickness: Double?
+    public var SpacingBetweenSlices: Double?
+    public var AcquisitionPlane: String
+    public var ImageOrientationPatientDICOM: [Double]
+    public var PhotometricInterpretation: String
+    /// "normal" for MONOCHROME2, "inverted" for MONOCHROME1 (values are real-world values either way).
+    public var DisplayPolarity: String
+    public var TransferSyntax: String
+    public var ConversionSoftware = "dicomprep"
+    public var ConversionSoftwareVersion = DicomPrepVersion.string
+    // dicomprep's own fields.
+    public var Dimensions: [Int]
+    public var VoxelSize: [Double]
+    public var DataType: String
+    public var Affine: [[Double]]
+    public var AxisCodes: String
+    public var SliceCount: Int
+    public var Timepoints: Int
+    public var SliceSpacingFromPositions: Double
+    public var SortKey: String
+    public var MissingSlices: Int
+    public var NonUniformSpacing: Bool
+    public var GantryTiltDegrees: Double
+    public var ValueMapping: String
+    public var WindowCenter: Double?
+    public var WindowWidth: Double?
+    public var Transforms: [String]
+    public var Warnings: [SeriesWarning]
+    public var SourceFileCount: Int
+    /// A hash of the source files (names, sizes, times) and output options, used by --resume.
+    public var SourceFingerprint: String
+    /// Identifying attributes, present only with --keep-phi.
+    public var PHI: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case schema = "$schema"
+        case Modality, Manufacturer, ManufacturersModelName, MagneticFieldStrength, SeriesDescription, ProtocolName,
+             SeriesNumber, ImageType, SequenceName, ScanningSequence, BodyPartExamined, EchoTime, RepetitionTime,
+             InversionTime, FlipAngle, SliceThickness, SpacingBetweenSlices, AcquisitionPlane, ImageOrientationPatientDICOM,
+             PhotometricInterpretation, DisplayPolarity, TransferSyntax, ConversionSoftware, ConversionSoftwareVersion,
+             Dimensions, VoxelSize, DataType, Affine, AxisCodes, SliceCount, Timepoints, SliceSpacingFromPositions, SortKey,
+             MissingSlices, NonUniformSpacing, GantryTiltDegrees, ValueMapping, WindowCenter, WindowWidth, Transforms,
+             Warnings, SourceFileCount, SourceFingerprint, PHI
+    }
+
+    /// The sidecar of a volume built from `plan`.
+    public init(plan: SeriesPlan, volume: Volume, transforms: [String], fingerprint: String, keepPHI: Bool) {
+        let i = plan.first
+        let g = plan.geometry
+        Modality = i.modality.isEmpty ? nil : i.modality
+        Manufacturer = i.manufacturer
+        ManufacturersModelName = i.manufacturerModelName
+        MagneticFieldStrength = i.magneticFieldStrength
+        SeriesDescription = i.seriesDescription
+        ProtocolName = i.protocolName
+        SeriesNumber = i.seriesNumber
+        ImageType = i.imageType.isEmpty ? nil : i.imageType
+        SequenceName = i.sequenceName
+        ScanningSequence = i.scanningSequence
+        BodyPartExamined = i.bodyPartExamined
+        EchoTime = i.echoTime.map { $0 / 1000 }
+        RepetitionTime = i.repetitionTime.map { $0 / 1000 }
+        InversionTime = i.inversionTime.map { $0 / 1000 }
+        FlipAngle = i.flipAngle
+        SliceThickness = i.sliceThickness
+        SpacingBetweenSlices = i.spacingBetweenSlices
+        AcquisitionPlane = g.acquisitionPlane
+        ImageOrientationPatientDICOM = g.orientation
+        PhotometricInterpretation = i.photometric
+        DisplayPolarity = i.photometric == "MONOCHROME1" ? "inverted" : "normal"
+        TransferSyntax = DicomPrep.TransferSyntax.name(i.transferSyntax)
+        Dimensions = volume.dims
+        VoxelSize = volume.spacing
+        DataType = volume.voxels.dataType.rawValue
+        Affine = volume.affine.nested
+        AxisCodes = volume.affine.axisCodes
+        SliceCount = g.slices
+        Timepoints = g.timepoints
+        SliceSpacingFromPositions = g.sliceSpacing
+        SortKey = g.sortKey
+        MissingSlices = g.missingSlices
+        NonUniformSpacing = g.nonUniformSpacing
+        GantryTiltDegrees = g.tiltDegrees
+        ValueMapping = volume.metadata.valueMapping
+        WindowCenter = volume.metadata.windowCenter
+        WindowWidth = volume.metadata.windowWidth
+        Transforms = transforms
+        Warnings = plan.warnings
+        SourceFileCount = plan.usedPaths.count
+        SourceFingerprint = fingerprint
+        PHI = keepPHI ? i.identity : nil
+    }
+}
+
+/// The tool's version, written into every output.
+public enum DicomPrepVersion {
+    public static let string = "0.1.0"
+}
+
+/// JSON encoding shared by every file dicomprep writes: pretty, sorted keys, no escaped slashes.
+public enum JSONOutput {
+    public static func encode<T: Encodable>(_ value: T) throws(DicomPrepError) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try e.encode(value), as: UTF8.self) + "\n"
+        } catch {
+            throw .io(path: "", reason: "cannot encode JSON: \(error)")
+        }
+    }
+
+    /// Encodes and writes atomically.
+    public static func write<T: Encodable>(_ value: T, to path: String) throws(DicomPrepError) {
+        try AtomicFile.write(text: try encode(value), to: path)
+    }
+}

@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A file found under an input, with its folder relative to that input.
+public struct ScannedFile: Sendable, Hashable {
+    public var path: String
+    public var relativeDir: String
+}
+
+/// A file (or folder) that was not used, and why.
+public struct SkippedEntry: Sendable, Codable, Equatable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+}
+
+/// Walks inputs recursively: every regular file whatever its name, symlinks followed once (loops are
+/// detected by device and inode), unreadable folders and files reported, `exclude` (the output folder) left out.
+public enum FileScanner {
+    public static func scan(_ inputs: [String], exclude: [String] = []) -> (files: [ScannedFile], skipped: [SkippedEntry]) {
+        var files: [ScannedFile] = []
+        var skipped: [SkippedEntry] = []
+        var visited = Set<[UInt64]>()
+        var seenFiles = Set<[UInt64]>()
+        let excluded = Set(exclude.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path })
+
+        func identity(_ path: String) -> (key: [UInt64], isDir: Bool, isFile: Bool)? {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            let mode = st.st_mode & S_IFMT
+            return ([UInt64(st.st_dev), UInt64(st.st_ino)], mode == S_IFDIR, mode == S_IFREG)
+        }
+
+        func walk(_ dir: String, _ rel: String) {
+            let real = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+            if excluded.contains(real) { return }
+            guard let id = identity(dir) else {
+                skipped.append(SkippedEntry(path: dir, reason: "folder cannot be read (\(String(cString: strerror(errno))))"))
+                return
+            }
+            if visited.contains(id.key) {
+                skipped.append(SkippedEntry(path: dir, reason: "symbolic link loop: folder already scanned"))
+                return
+            }
+            visited.insert(id.key)
+            guard let d = opendir(dir) else {
+                skipped.append(SkippedEntry(path: dir, reason: "folder cannot be read (\(String(cString: strerror(errno))))"))
+                return
+            }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(d)
+            names.sort(by: NaturalOrder.less)
+            for name in names {
+                let path = dir.hasSuffix("/") ? dir + name : dir + "/" + name
+                guard let id = identity(path) else {
+                    var lst = stat()
+                    if lstat(path, &lst) == 0 && (lst.st_mode & S_IFMT) == S_IFLNK {
+                        skipped.append(SkippedEntry(path: path, reason: "broken or looping symbolic link"))
+                    } else {
+                        skipped.append(SkippedEntry(path: path, reason: "cannot be read (\(String(cString: strerror(errno))))"))
+                    }
+                    continue
+                }
+                if id.isDir {
+                    walk(path, rel.isEmpty ? name : rel + "/" + name)
+                } else if id.isFile {
+                    if name.hasPrefix(".") {
+                        skipped.append(SkippedEntry(path: path, reason: "hidden file"))
+                    } else if seenFiles.insert(id.key).inserted {
+                        files.append(ScannedFile(path: path, relativeDir: rel))
+                    } else {
+                        skipped.append(SkippedEntry(path: path, reason: "same file as one already scanned (link)"))
+                    }
+                } else {
+                    skipped.append(SkippedEntry(path: path, reason: "not a regular file"))
+                }
+            }
+        }
+
+        for input in inputs {
+            guard let id = identity(input) else {
+                skipped.append(SkippedEntry(path: input, reason: "does not exist or cannot be read"))
+                continue
+            }
+            if id.isDir {
+                walk(input, "")
+            } else if id.isFile {
+                if seenFiles.insert(id.key).inserted { files.append(ScannedFile(path: input, relativeDir: "")) }
+            } else {
+                skipped.append(SkippedEntry(path: input, reason: "not a regular file or folder"))
+            }
+        }
+        return (files, skipped)
+    }
+}

@@ -1,0 +1,72 @@
+/// One frame of one parsed file: the unit that becomes a slice.
+public struct SliceRef: Sendable, Hashable, Codable {
+    public var instance: Int
+    public var frame: Int
+}
+
+/// A warning attached to a series, shown in the sidecar and the report.
+public struct SeriesWarning: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case missingSlices, nonUniformSpacing, gantryTilt, duplicateSlices, split, positionsMissing, repeatedPositions, singleSlice
+    }
+    public var kind: Kind
+    public var message: String
+}
+
+/// A file (or one frame of it) left out because it repeats another.
+public struct DuplicateEntry: Sendable, Codable, Equatable {
+    public var path: String
+    public var frame: Int?
+    public var duplicateOf: String
+    public var reason: String
+}
+
+/// Where a series' voxels are in space, derived from the slices' positions.
+public struct SeriesGeometry: Sendable, Codable, Equatable {
+    public var rows: Int
+    public var columns: Int
+    public var slices: Int
+    public var timepoints: Int
+    /// PixelSpacing [between rows, between columns] in mm.
+    public var pixelSpacing: [Double]
+    /// Distance between slice centres along the normal (median step), mm.
+    public var sliceSpacing: Double
+    /// ImageOrientationPatient (row direction, column direction), LPS.
+    public var orientation: [Double]
+    /// Voxel (column, row, slice) -> RAS mm.
+    public var affine: Matrix4
+    /// What the slice order came from: ImagePositionPatient, InstanceNumber, FileName or FrameOrder.
+    public var sortKey: String
+    public var acquisitionPlane: String
+    public var tiltDegrees: Double
+    public var missingSlices: Int
+    public var nonUniformSpacing: Bool
+    public var minStep: Double
+    public var maxStep: Double
+}
+
+/// A series ready to be read into a volume: its files, its slices in order, its geometry.
+public struct SeriesPlan: Sendable {
+    /// A human label without identifiers, e.g. "7 T1w".
+    public var label: String
+    public var instances: [DicomInstance]
+    /// Slices of each time point, in spatial order; `volumes[t][k]`.
+    public var volumes: [[SliceRef]]
+    public var geometry: SeriesGeometry
+    public var warnings: [SeriesWarning]
+    /// Index of this part when one DICOM series was split into several volumes (nil when not split).
+    public var part: Int?
+    /// The folder of the input (relative to the input root) that holds the series.
+    public var relativeDir: String
+
+    /// Files that contribute at least one slice.
+    public var usedPaths: [String] {
+        var seen = Set<Int>()
+        for v in volumes { for s in v { seen.insert(s.instance) } }
+        return seen.sorted().map { instances[$0].path }
+    }
+
+    /// The instance holding the first slice: its attributes describe the series.
+    public var first: DicomInstance { instances[volumes[0][0].instance] }
+    public func frame(_ r: SliceRef) -> FrameInfo { instances[r.instance].frames[r.frame] }
+}

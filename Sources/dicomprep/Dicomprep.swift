@@ -1,0 +1,12 @@
+import ArgumentParser
+import DicomPrep
+
+@main
+struct Dicomprep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dicomprep",
+        abstract: "DICOM MRI/CT exports to correctly oriented NIfTI volumes and model-ready datasets.",
+        version: DicomPrepVersion.string,
+        subcommands: [Convert.self, Inspect.self, Synth.self]
+    )
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DicomPrep
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the series dicomprep finds in DICOM input: sort key, spacing, affine, warnings."
+    )
+
+    @Argument(help: "DICOM files or folders.")
+    var inputs: [String]
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(help: "Slice spacing tolerance (mm).")
+    var spacingTolerance = 0.1
+
+    func run() throws {
+        let r = Inspector.inspect(inputs, spacingTolerance: spacingTolerance)
+        if json {
+            Terminal.out(try JSONOutput.encode(r).trimmingCharacters(in: .newlines))
+        } else {
+            Terminal.out("\(r.filesScanned) files, \(r.series.count) volumes")
+            for s in r.series {
+                Terminal.out("")
+                Terminal.out("series \(s.series)\(s.part.map { " part \($0)" } ?? "") [\(s.modality)] in \(s.folder.isEmpty ? "." : s.folder)")
+                Terminal.out("  files \(s.files), \(s.transferSyntax)")
+                Terminal.out("  dimensions \(s.dimensions.map(String.init).joined(separator: "x")), pixel spacing \(s.pixelSpacing.map { fmt($0) }.joined(separator: " x ")) mm, slice spacing \(fmt(s.sliceSpacing)) mm")
+                Terminal.out("  plane \(s.acquisitionPlane), axes \(s.axisCodes), sorted by \(s.sortKey)")
+                Terminal.out("  affine (voxel -> RAS mm):")
+                for row in s.affine.prefix(3) { Terminal.out("    " + row.map { fmt($0) }.joined(separator: "  ")) }
+                for w in s.warnings { Terminal.out("  warning: \(w.message)") }
+            }
+            for d in r.duplicates { Terminal.out("duplicate \(d.path): \(d.reason) as \(d.duplicateOf)") }
+            for s in r.skipped { Terminal.error("skipped \(s.path): \(s.reason)") }
+        }
+        if r.series.isEmpty { throw ExitCode(2) }
+        if !r.skipped.isEmpty { throw ExitCode(1) }
+    }
+
+    func fmt(_ v: Double) -> String { String(format: "%.4g", v == 0 ? 0 : v) }
+}
+import Foundation

@@ -1,2 +1,0 @@
-import DicomPrep
-print("placeholder")
