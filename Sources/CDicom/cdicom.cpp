@@ -63,6 +63,11 @@ extern "C" int cd_open(const char *path, cd_object **out, char *err, size_t errc
     cd_init();
     cd_object *obj = new cd_object();
     OFCondition c = obj->file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    if (c == EC_StreamNotifyClient || c == EC_InvalidStream) {
+        setErr(err, errcap, std::string("truncated: the file ends before its declared data (") + c.text() + ")");
+        delete obj;
+        return CD_ERROR;
+    }
     if (c.bad()) {
         setErr(err, errcap, std::string("not a readable DICOM file (") + c.text() + ")");
         delete obj;

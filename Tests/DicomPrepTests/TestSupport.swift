@@ -52,3 +52,48 @@ enum TestSupport {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+extension TestSupport {
+    /// Converts `inputs` into a fresh folder with `configure` applied to the options.
+    static func convert(_ inputs: [String], _ configure: (inout ConvertOptions) -> Void = { _ in }) throws -> (ConversionReport, URL) {
+        let out = tempDir("out")
+        var o = ConvertOptions(inputs: inputs, outputDir: out.path)
+        o.jobs = 2
+        configure(&o)
+        let r = try Converter(options: o).run()
+        return (r, out)
+    }
+
+    /// The only output of a conversion, read back through libnifti.
+    static func onlyVolume(_ r: ConversionReport, file: StaticString = #filePath, line: UInt = #line) throws -> NiftiImage {
+        XCTAssertEqual(r.outputs.count, 1, "expected one output, got \(r.outputs.map(\.nifti)) skipped \(r.skipped)", file: file, line: line)
+        return try NiftiIO.read(try XCTUnwrap(r.outputs.first, file: file, line: line).nifti)
+    }
+
+    static func assertAffine(_ a: Matrix4, _ b: Matrix4, accuracy: Double = 1e-4, _ msg: String = "", file: StaticString = #filePath, line: UInt = #line) {
+        for i in 0..<12 where abs(a.m[i] - b.m[i]) > accuracy {
+            XCTFail("affines differ at \(i): \(a.nested) vs \(b.nested) \(msg)", file: file, line: line)
+            return
+        }
+    }
+
+    /// Checks that voxel (i, j, k) holds the synthetic value of slice `sliceOf(k)` times its slope.
+    static func assertValues(_ img: NiftiImage, _ s: SyntheticSeries, slices: [Int]? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        let nx = img.dims[0], ny = img.dims[1], nz = img.dims[2]
+        let ks = slices ?? Array(0..<nz)
+        let v = img.scaledValues
+        for (z, k) in ks.enumerated() {
+            for j in 0..<ny {
+                for i in 0..<nx {
+                    let stored = Double(s.value(i, j, k))
+                    let expect = stored * s.slope(k) + (s.rescaleIntercept ?? 0)
+                    let got = v[(z * ny + j) * nx + i]
+                    if abs(got - expect) > 1e-3 * max(1, abs(expect)) {
+                        XCTFail("voxel (\(i),\(j),\(z)) = \(got), expected \(expect)", file: file, line: line)
+                        return
+                    }
+                }
+            }
+        }
+    }
+}

@@ -33,20 +33,23 @@ public struct OutputNamer: Sendable {
 
     /// Keeps [A-Za-z0-9._-], replaces runs of anything else by one "_", and never yields "", "." or "..".
     public static func sanitize(_ s: String, maxLength: Int = 120) -> String {
+        let scalars = Array(s.unicodeScalars)
+        func alnum(_ u: Unicode.Scalar) -> Bool { (u >= "A" && u <= "Z") || (u >= "a" && u <= "z") || (u >= "0" && u <= "9") }
         var out = ""
         var lastUnderscore = false
-        for u in s.unicodeScalars {
-            let ok = (u >= "A" && u <= "Z") || (u >= "a" && u <= "z") || (u >= "0" && u <= "9") || u == "." || u == "-" || u == "_"
-            if ok {
+        for (i, u) in scalars.enumerated() {
+            // A dot survives only between letters or digits ("1.5mm"); "..", "./" and the like become "_".
+            let dotOK = u == "." && i > 0 && i + 1 < scalars.count && alnum(scalars[i - 1]) && alnum(scalars[i + 1])
+            if alnum(u) || u == "-" || dotOK {
                 out.unicodeScalars.append(u)
-                lastUnderscore = u == "_"
+                lastUnderscore = false
             } else if !lastUnderscore {
                 out += "_"
                 lastUnderscore = true
             }
         }
-        while let f = out.first, f == "." || f == "_" || f == "-" { out.removeFirst() }
-        while let l = out.last, l == "." || l == "_" { out.removeLast() }
+        while let f = out.first, f == "_" || f == "-" { out.removeFirst() }
+        while let l = out.last, l == "_" { out.removeLast() }
         if out.count > maxLength { out = String(out.prefix(maxLength)) }
         return out.isEmpty ? "series" : out
     }
