@@ -81,26 +81,23 @@ public struct AxisDirection: Sendable, Equatable {
 }
 
 /// The orientation of an affine's voxel axes (RAS world), chosen as nibabel's io_orientation does:
-/// each voxel axis gets the world axis it is closest to, greedily by size, without repeats.
+/// voxel axes in order each take the world axis their (normalised) column points to most, among those
+/// not yet taken.
 public enum Orientation {
     public static func of(_ a: Matrix4) -> [AxisDirection] {
-        // Normalise columns so that spacing does not weigh in.
-        var cols = (0..<3).map { a.column($0).normalized }
-        var result = [AxisDirection?](repeating: nil, count: 3)
+        let cols = (0..<3).map { a.column($0).normalized }
         var usedWorld = Set<Int>()
-        for _ in 0..<3 {
-            var best = (v: -1, w: -1, mag: -1.0)
-            for v in 0..<3 where result[v] == nil {
-                for w in 0..<3 where !usedWorld.contains(w) {
-                    let mag = abs(cols[v][w])
-                    if mag > best.mag { best = (v, w, mag) }
-                }
+        var result: [AxisDirection] = []
+        for v in 0..<3 {
+            var best = -1, mag = -1.0
+            for w in 0..<3 where !usedWorld.contains(w) && abs(cols[v][w]) > mag {
+                best = w
+                mag = abs(cols[v][w])
             }
-            result[best.v] = AxisDirection(worldAxis: best.w, positive: cols[best.v][best.w] >= 0)
-            usedWorld.insert(best.w)
-            cols[best.v] = .zero
+            result.append(AxisDirection(worldAxis: best, positive: cols[v][best] >= 0))
+            usedWorld.insert(best)
         }
-        return result.map { $0! }
+        return result
     }
 
     /// Parses "RAS", "LPS", ... into the direction each output axis must have.

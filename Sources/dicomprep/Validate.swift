@@ -1,0 +1,45 @@
+import ArgumentParser
+import DicomPrep
+import Foundation
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate JSON files written by dicomprep (or any JSON) against the JSON Schemas in schemas/.",
+        discussion: "The schema is the one the file's \"$schema\" names unless --schema is given. Exit status 1 when any file has a violation."
+    )
+
+    @Argument(help: "JSON files.")
+    var files: [String]
+
+    @Option(help: "Schema name (e.g. series-sidecar) or path.")
+    var schema: String?
+
+    @Option(help: "Folder holding the *.schema.json files (default: the repository's schemas/).")
+    var schemas: String?
+
+    func run() throws {
+        guard let dir = schemas ?? SchemaStore.locate() else {
+            Terminal.error("error: cannot find the schemas folder; pass --schemas DIR or set DICOMPREP_SCHEMAS")
+            throw ExitCode(2)
+        }
+        let store: SchemaStore
+        switch Result(catching: { () throws(DicomPrepError) in try SchemaStore(directory: dir) }) {
+        case let .success(s): store = s
+        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
+        }
+        var bad = 0
+        for f in files {
+            switch Result(catching: { () throws(DicomPrepError) in try store.validate(file: f, schemaName: schema) }) {
+            case let .success(v) where v.isEmpty:
+                Terminal.out("\(f): valid")
+            case let .success(v):
+                bad += 1
+                for x in v { Terminal.out("\(f): \(x)") }
+            case let .failure(e):
+                bad += 1
+                Terminal.error("\(f): \(e.reason)")
+            }
+        }
+        if bad > 0 { throw ExitCode(1) }
+    }
+}
