@@ -5,7 +5,7 @@ import Foundation
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write synthetic DICOM data with known geometry (for demos, tests and benchmarks).",
-        subcommands: [SynthSeriesCommand.self]
+        subcommands: [SynthSeriesCommand.self, SynthBenchCommand.self]
     )
 }
 
@@ -70,5 +70,45 @@ struct SynthSeriesCommand: ParsableCommand {
         }
         let paths = try s.write(to: output)
         print("wrote \(paths.count) files to \(output)")
+    }
+}
+
+struct SynthBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Write the benchmark corpus: 256x256 int16 series in mixed planes (case-K/series-J/Image-N.dcm)."
+    )
+
+    @Argument(help: "Output folder.")
+    var output: String
+
+    @Option(help: "Number of series.")
+    var series = 40
+
+    @Option(help: "Rows and columns.")
+    var size = 256
+
+    @Option(help: "Fewest slices per series.")
+    var minSlices = 60
+
+    @Option(help: "Most slices per series.")
+    var maxSlices = 180
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 2021
+
+    func validate() throws {
+        guard series > 0, size > 0, minSlices > 0, maxSlices >= minSlices else { throw ValidationError("sizes must be positive and --max-slices >= --min-slices") }
+    }
+
+    func run() throws {
+        var c = BenchCorpus()
+        c.series = series
+        c.size = size
+        c.minSlices = minSlices
+        c.maxSlices = maxSlices
+        c.seed = seed
+        let n = try c.write(to: output)
+        print("wrote \(n) files in \(series) series to \(output)")
     }
 }

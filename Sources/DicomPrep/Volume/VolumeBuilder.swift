@@ -12,56 +12,113 @@ public struct ValueOptions: Sendable {
 
 /// Reads a planned series into a `Volume`: decodes every file (in parallel), applies the modality LUT per
 /// slice (and the VOI LUT on request), and places each slice where the plan says.
+///
+/// When every slice's rescale is integral (slope and intercept whole numbers, no LUT, no VOI), values are
+/// computed in integer arithmetic straight into the output type: int16 when the declared stored range
+/// provably fits, otherwise int32 narrowed afterwards. Otherwise values go through Float and are
+/// narrowed to int16 only when every one is an integer in range.
 public enum VolumeBuilder {
     public static func build(_ plan: SeriesPlan, values: ValueOptions = ValueOptions(), threads: Int = Parallel.cores) throws(DicomPrepError) -> Volume {
         let g = plan.geometry
         let nx = g.columns, ny = g.rows, nz = g.slices, nt = g.timepoints
         let sliceSize = nx * ny
         let total = sliceSize * nz * nt
-        // Where each (instance, frame) goes.
         var destinations: [[(frame: Int, slot: Int)]] = Array(repeating: [], count: plan.instances.count)
         for (t, vol) in plan.volumes.enumerated() {
             for (k, ref) in vol.enumerated() { destinations[ref.instance].append((ref.frame, t * nz + k)) }
         }
         for inst in plan.instances { try PixelDecoder.check(inst) }
-        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: total)
-        defer { out.deallocate() }
-        out.initialize(repeating: 0)
-        let dest = SendableFloatBuffer(out)
-        let failure = UnsafeSendableBox<DicomPrepError?>(nil)
-        let stats = UnsafeSendableBox((integral: true, min: Double.infinity, max: -Double.infinity))
-        let destinationsCopy = destinations
-        Parallel.forEach(count: plan.instances.count, threads: threads) { i in
-            if failure.withLock({ $0 != nil }) { return }
-            let inst = plan.instances[i]
-            do throws(DicomPrepError) {
-                let stored = try PixelDecoder.storedValues(inst)
-                var integral = true, lo = Double.infinity, hi = -Double.infinity
-                for (frame, slot) in destinationsCopy[i] {
-                    let f = inst.frames[frame]
-                    let mapper = ValueMapper(instance: inst, frame: f, applyVOI: values.applyVOI)
-                    let base = frame * sliceSize, o = slot * sliceSize
-                    for j in 0..<sliceSize {
-                        let v = mapper.map(stored[base + j])
-                        if integral && v != v.rounded() { integral = false }
-                        if v < lo { lo = v }
-                        if v > hi { hi = v }
-                        dest.buffer[o + j] = Float(v)
-                    }
-                }
-                stats.withLock { s in
-                    s.integral = s.integral && integral
-                    s.min = Swift.min(s.min, lo)
-                    s.max = Swift.max(s.max, hi)
-                }
-            } catch {
-                failure.withLock { if $0 == nil { $0 = error } }
+
+        // Integer path when every used frame maps stored -> real by whole numbers.
+        var integral = !values.applyVOI
+        var lo = Int64.max, hi = Int64.min
+        for (i, inst) in plan.instances.enumerated() where integral {
+            if inst.modalityLUT != nil { integral = false; break }
+            for (frame, _) in destinations[i] {
+                let f = inst.frames[frame]
+                guard f.rescaleSlope == f.rescaleSlope.rounded(), f.rescaleIntercept == f.rescaleIntercept.rounded(),
+                      abs(f.rescaleSlope) < 65536, abs(f.rescaleIntercept) < 1e9 else { integral = false; break }
+                let r = inst.storedRange, s = Int64(f.rescaleSlope), b = Int64(f.rescaleIntercept)
+                let a1 = r.lowerBound * s + b, a2 = r.upperBound * s + b
+                lo = min(lo, min(a1, a2))
+                hi = max(hi, max(a1, a2))
             }
         }
-        if let e = failure.take() { throw e }
-        let s = stats.take()
-        let type = values.dataType ?? ((s.integral && s.min >= -32768 && s.max <= 32767) ? .int16 : .float32)
-        let voxels = convert(out, to: type)
+        let plans = destinations
+        let voxels: VoxelData
+        if integral && lo >= Int64(Int16.min) && hi <= Int64(Int16.max) {
+            var out = [Int16](repeating: 0, count: total)
+            try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
+                let dest = SendableBuffer(buf)
+                try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                    let f = inst.frames[frame]
+                    let s = Int32(f.rescaleSlope), b = Int32(f.rescaleIntercept)
+                    let base = frame * sliceSize, o = slot * sliceSize
+                    stored.withUnsafeBufferPointer { src in
+                        if s == 1 && b == 0 {
+                            for j in 0..<sliceSize { dest.buffer[o + j] = Int16(truncatingIfNeeded: src[base + j]) }
+                        } else {
+                            for j in 0..<sliceSize { dest.buffer[o + j] = Int16(truncatingIfNeeded: src[base + j] &* s &+ b) }
+                        }
+                    }
+                    return (true, 0, 0)
+                }
+            }
+            voxels = retype(.int16(out), values.dataType)
+        } else if integral {
+            var out = [Int32](repeating: 0, count: total)
+            var range = (min: Int64.max, max: Int64.min)
+            try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
+                let dest = SendableBuffer(buf)
+                let stats = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                    let f = inst.frames[frame]
+                    let s = Int64(f.rescaleSlope), b = Int64(f.rescaleIntercept)
+                    let base = frame * sliceSize, o = slot * sliceSize
+                    var mn = Int64.max, mx = Int64.min
+                    for j in 0..<sliceSize {
+                        let v = min(max(Int64(stored[base + j]) * s + b, Int64(Int32.min)), Int64(Int32.max))
+                        mn = min(mn, v)
+                        mx = max(mx, v)
+                        dest.buffer[o + j] = Int32(v)
+                    }
+                    return (true, Double(mn), Double(mx))
+                }
+                range = (Int64(stats.min), Int64(stats.max))
+            }
+            if values.dataType == nil && range.min >= Int64(Int16.min) && range.max <= Int64(Int16.max) {
+                voxels = .int16(out.map { Int16(truncatingIfNeeded: $0) })
+            } else if values.dataType == nil {
+                voxels = .float32(out.map { Float($0) })
+            } else {
+                voxels = retype(.int32(out), values.dataType)
+            }
+        } else {
+            var out = [Float](repeating: 0, count: total)
+            var allIntegral = true, mn = 0.0, mx = 0.0
+            try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
+                let dest = SendableBuffer(buf)
+                let stats = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                    let mapper = ValueMapper(instance: inst, frame: inst.frames[frame], applyVOI: values.applyVOI)
+                    let base = frame * sliceSize, o = slot * sliceSize
+                    var whole = true, lo = Double.infinity, hi = -Double.infinity
+                    for j in 0..<sliceSize {
+                        let v = mapper.map(stored[base + j])
+                        if whole && !(abs(v) < 1e15 && Double(Int64(v)) == v) { whole = false }
+                        lo = min(lo, v)
+                        hi = max(hi, v)
+                        dest.buffer[o + j] = Float(v)
+                    }
+                    return (whole, lo, hi)
+                }
+                (allIntegral, mn, mx) = (stats.integral, stats.min, stats.max)
+            }
+            if values.dataType == nil && allIntegral && mn >= -32768 && mx <= 32767 {
+                voxels = .int16(out.map { Int16(Int32($0)) })
+            } else {
+                voxels = retype(.float32(out), values.dataType)
+            }
+        }
+
         var meta = VolumeMetadata()
         meta.seriesLabel = plan.label
         meta.photometric = plan.first.photometric
@@ -75,28 +132,69 @@ public enum VolumeBuilder {
         return Volume(dims: [nx, ny, nz, nt], voxels: voxels, affine: g.affine, metadata: meta)
     }
 
-    static func convert(_ v: UnsafeMutableBufferPointer<Float>, to type: NiftiDataType) -> VoxelData {
-        func clamp<T: FixedWidthInteger>(_ x: Float, _: T.Type) -> T {
+    /// Decodes every instance once (in parallel) and hands each used frame to `place`, which returns
+    /// (all values integral, min, max) of what it wrote; the combined statistics are returned.
+    static func decodeAll(_ plan: SeriesPlan, _ destinations: [[(frame: Int, slot: Int)]], threads: Int,
+                          _ place: @escaping @Sendable (DicomInstance, [Int32], Int, Int) -> (Bool, Double, Double)) throws(DicomPrepError) -> (integral: Bool, min: Double, max: Double) {
+        let failure = UnsafeSendableBox<DicomPrepError?>(nil)
+        let stats = UnsafeSendableBox((integral: true, min: Double.infinity, max: -Double.infinity))
+        let dests = SendableValue(destinations)
+        Parallel.forEach(count: plan.instances.count, threads: threads) { i in
+            if failure.withLock({ $0 != nil }) { return }
+            let inst = plan.instances[i]
+            do throws(DicomPrepError) {
+                let stored = try PixelDecoder.storedValues(inst)
+                var whole = true, lo = Double.infinity, hi = -Double.infinity
+                for (frame, slot) in dests.value[i] {
+                    let r = place(inst, stored, frame, slot)
+                    whole = whole && r.0
+                    lo = min(lo, r.1)
+                    hi = max(hi, r.2)
+                }
+                stats.withLock { s in
+                    s.integral = s.integral && whole
+                    s.min = Swift.min(s.min, lo)
+                    s.max = Swift.max(s.max, hi)
+                }
+            } catch {
+                failure.withLock { if $0 == nil { $0 = error } }
+            }
+        }
+        if let e = failure.take() { throw e }
+        return stats.take()
+    }
+
+    /// Converts voxels to the requested type (nil keeps them), rounding and clamping integers.
+    static func retype(_ v: VoxelData, _ type: NiftiDataType?) -> VoxelData {
+        guard let type, type != v.dataType else { return v }
+        func clamp<T: FixedWidthInteger>(_ x: Double, _: T.Type) -> T {
             let r = x.rounded()
-            if r <= Float(T.min) { return T.min }
-            if r >= Float(T.max) { return T.max }
+            if r <= Double(T.min) { return T.min }
+            if r >= Double(T.max) { return T.max }
             return T(r)
         }
+        let d = v.doubles
         switch type {
-        case .float32: return .float32(Array(v))
-        case .float64: return .float64(v.map(Double.init))
-        case .int16: return .int16(v.map { clamp($0, Int16.self) })
-        case .uint16: return .uint16(v.map { clamp($0, UInt16.self) })
-        case .int32: return .int32(v.map { clamp($0, Int32.self) })
-        case .uint8: return .uint8(v.map { clamp($0, UInt8.self) })
+        case .float32: return .float32(d.map(Float.init))
+        case .float64: return .float64(d)
+        case .int16: return .int16(d.map { clamp($0, Int16.self) })
+        case .uint16: return .uint16(d.map { clamp($0, UInt16.self) })
+        case .int32: return .int32(d.map { clamp($0, Int32.self) })
+        case .uint8: return .uint8(d.map { clamp($0, UInt8.self) })
         }
     }
 }
 
-/// A Float buffer written from several threads at disjoint indices.
-struct SendableFloatBuffer: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Float>
-    init(_ b: UnsafeMutableBufferPointer<Float>) { buffer = b }
+/// A buffer written from several threads at disjoint indices.
+struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ b: UnsafeMutableBufferPointer<T>) { buffer = b }
+}
+
+/// A value the caller promises not to mutate while threads read it.
+struct SendableValue<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
 }
 
 /// Maps one frame's stored values to output values: modality LUT (rescale or LUT sequence), then
