@@ -47,6 +47,13 @@ let package = Package(
             dependencies: ["DicomPrep", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Benchmark helper for `make bench` (not installed): timing of the compression floor, and
+        // the voxel-by-voxel comparison with dcm2niix's outputs.
+        .executableTarget(
+            name: "dicomprep-bench",
+            dependencies: ["DicomPrep"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "DicomPrepTests",
             dependencies: ["DicomPrep"],

@@ -57,3 +57,8 @@ public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable 
 func catching<T>(_ body: () throws(DicomPrepError) -> T) -> Result<T, DicomPrepError> {
     do throws(DicomPrepError) { return .success(try body()) } catch { return .failure(error) }
 }
+
+extension Result {
+    /// The error, if any.
+    var failure: Failure? { if case let .failure(e) = self { return e }; return nil }
+}

@@ -7,7 +7,7 @@ public struct ConvertOptions: Sendable {
     public var values = ValueOptions()
     public var reorient: String?
     public var gzip = true
-    public var compressionLevel = 6
+    public var compressionLevel = 1
     public var nameTemplate = OutputNamer.defaultTemplate
     public var mirrorFolders = true
     public var jobs = Parallel.cores

@@ -7,8 +7,10 @@ public enum Gzip {
     /// Bytes per gzip member: large enough that the ratio is unchanged, small enough to spread over cores.
     static let memberSize = 4 << 20
 
-    /// Compresses `data` into a gzip stream with `level` (0...12) using up to `threads` threads.
-    public static func compress(_ data: UnsafeRawBufferPointer, level: Int, threads: Int) throws(DicomPrepError) -> [UInt8] {
+    /// Compresses `data` into gzip members (concatenated, they are one valid gzip stream) with `level`
+    /// (0...12) using up to `threads` threads. Members are returned separately so that nobody has to
+    /// hold a second, concatenated copy.
+    public static func compressMembers(_ data: UnsafeRawBufferPointer, level: Int, threads: Int) throws(DicomPrepError) -> [[UInt8]] {
         let n = data.count
         let members = max(1, (n + memberSize - 1) / memberSize)
         let results = UnsafeSendableBox<[[UInt8]]>([[UInt8]](repeating: [], count: members))
@@ -17,18 +19,22 @@ public enum Gzip {
             let start = k * memberSize
             let len = min(memberSize, n - start)
             let bound = cdf_gzip_bound(len)
-            var out = [UInt8](repeating: 0, count: bound)
-            let written = out.withUnsafeMutableBytes { o in
-                cdf_gzip(base.pointer.map { $0 + start }, len, Int32(level), o.baseAddress, bound)
+            // Uninitialised capacity: pages past the compressed size are never touched.
+            let out = [UInt8](unsafeUninitializedCapacity: bound) { buf, count in
+                count = cdf_gzip(base.pointer.map { $0 + start }, len, Int32(level), buf.baseAddress, bound)
             }
-            out.removeSubrange(written..<out.count)
             results.withLock { $0[k] = out }
         }
-        var total: [UInt8] = []
         let parts = results.take()
-        for p in parts {
-            if p.isEmpty { throw .io(path: "", reason: "gzip compression failed") }
-        }
+        if parts.contains(where: \.isEmpty) { throw .io(path: "", reason: "gzip compression failed") }
+        return parts
+    }
+
+    /// Compresses into one contiguous gzip stream.
+    public static func compress(_ data: UnsafeRawBufferPointer, level: Int, threads: Int) throws(DicomPrepError) -> [UInt8] {
+        let parts = try compressMembers(data, level: level, threads: threads)
+        if parts.count == 1 { return parts[0] }
+        var total: [UInt8] = []
         total.reserveCapacity(parts.reduce(0) { $0 + $1.count })
         for p in parts { total.append(contentsOf: p) }
         return total

@@ -2,10 +2,10 @@
 public struct NiftiWriter: Sendable {
     public var gzip = true
     /// gzip level, 0 (store) to 12 (libdeflate's slowest).
-    public var compressionLevel = 6
+    public var compressionLevel = 1
     public var threads = Parallel.cores
 
-    public init(gzip: Bool = true, compressionLevel: Int = 6, threads: Int = Parallel.cores) {
+    public init(gzip: Bool = true, compressionLevel: Int = 1, threads: Int = Parallel.cores) {
         self.gzip = gzip
         self.compressionLevel = compressionLevel
         self.threads = threads
@@ -32,18 +32,18 @@ public struct NiftiWriter: Sendable {
         // The header is one gzip member, the data further members compressed in parallel: no copy of the data.
         let level = compressionLevel, threads = threads
         let packedHeader = try header.withUnsafeBytes { h in catching { () throws(DicomPrepError) in try Gzip.compress(h, level: level, threads: 1) } }.get()
-        let result: Result<[UInt8], DicomPrepError> = v.voxels.withBytes { d in
-            do throws(DicomPrepError) { return .success(try Gzip.compress(d, level: level, threads: threads)) } catch { return .failure(error) }
-        }
-        switch result {
-        case let .success(body):
-            let failure: DicomPrepError? = packedHeader.withUnsafeBytes { h -> DicomPrepError? in
-                body.withUnsafeBytes { b -> DicomPrepError? in
-                    do throws(DicomPrepError) { try AtomicFile.write([h, b], to: path); return nil } catch { return error }
-                }
+        let body = try v.voxels.withBytes { d in catching { () throws(DicomPrepError) in try Gzip.compressMembers(d, level: level, threads: threads) } }.get()
+        try Self.writeParts([packedHeader] + body, to: path)
+    }
+
+    /// Writes byte arrays one after another into one file, atomically.
+    static func writeParts(_ parts: [[UInt8]], to path: String) throws(DicomPrepError) {
+        func go(_ i: Int, _ acc: [UnsafeRawBufferPointer]) -> DicomPrepError? {
+            if i == parts.count {
+                return catching { () throws(DicomPrepError) in try AtomicFile.write(acc, to: path) }.failure
             }
-            if let failure { throw failure }
-        case let .failure(e): throw .io(path: path, reason: e.reason)
+            return parts[i].withUnsafeBytes { go(i + 1, acc + [$0]) }
         }
+        if let e = go(0, []) { throw e }
     }
 }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# make bench: dicomprep vs dcm2niix on the same synthetic corpus, in the same run; results to BENCHMARKS.md.
+# Environment: BENCH_SERIES (40), BENCH_REPS (3), BENCH_LEVEL (dicomprep's default gzip level), BENCH_OUT (bench-out).
+set -euo pipefail
+BIN=${1:-.build/release/dicomprep}
+HELPER=$(dirname "$BIN")/dicomprep-bench
+OUT=${BENCH_OUT:-bench-out}
+SERIES=${BENCH_SERIES:-40}
+REPS=${BENCH_REPS:-3}
+LEVEL=${BENCH_LEVEL:-$("$BIN" convert --help | tr -s '\n ' ' ' | sed -nE 's/.*gzip level 0-12[^)]*\)\. \(default: ([0-9]+)\).*/\1/p')}
+LEVEL=${LEVEL:-1}
+CORES=$(nproc)
+mkdir -p "$OUT"
+command -v dcm2niix >/dev/null || { echo "dcm2niix is required (make deps)"; exit 1; }
+
+# --- helpers -----------------------------------------------------------------------------------
+# run LABEL CMD...: time a command with /usr/bin/time -v; appends "label wall_s rss_kb" to $OUT/times.txt
+run() {
+  local label=$1; shift
+  /usr/bin/time -v -o "$OUT/time.tmp" "$@" >/dev/null 2>"$OUT/last.err" || { local rc=$?; [ $rc -le 1 ] || [ "$label" = dcm2niix* ] || { cat "$OUT/last.err"; exit $rc; }; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$OUT/time.tmp")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time.tmp")
+  echo "$label $wall $rss" >> "$OUT/times.txt"
+}
+best() { awk -v l="$1" '$1==l {print $2}' "$OUT/times.txt" | sort -g | head -1; }
+median() { awk -v l="$1" '$1==l {print $2}' "$OUT/times.txt" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+maxrss() { awk -v l="$1" '$1==l {print $3}' "$OUT/times.txt" | sort -g | tail -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+rm -f "$OUT/times.txt"
+
+# --- corpus ------------------------------------------------------------------------------------
+CORPUS="$OUT/corpus-$SERIES"
+if [ ! -f "$CORPUS.complete" ]; then
+  rm -rf "$CORPUS"; "$BIN" synth bench "$CORPUS" --series "$SERIES"; touch "$CORPUS.complete"
+fi
+RLE="$OUT/corpus-rle"
+if [ ! -f "$RLE.complete" ] && command -v dcmcrle >/dev/null; then
+  rm -rf "$RLE"
+  for d in "$CORPUS"/case-000/series-*; do
+    mkdir -p "$RLE/${d#$CORPUS/}"
+    for f in "$d"/*.dcm; do dcmcrle "$f" "$RLE/${d#$CORPUS/}/$(basename "$f")"; done
+  done
+  touch "$RLE.complete"
+fi
+FILES=$(find "$CORPUS" -name '*.dcm' | wc -l)
+BYTES=$(find "$CORPUS" -name '*.dcm' -printf '%s\n' | awk '{s+=$1} END {print s}')
+MB=$(awk -v b="$BYTES" 'BEGIN {printf "%.1f", b/1e6}')
+echo "corpus: $SERIES series, $FILES files, $MB MB"
+
+# --- the floor: read every byte (warm), compress the outputs at the chosen level on all cores --------
+find "$CORPUS" -name '*.dcm' -print0 | xargs -0 cat > /dev/null
+for r in $(seq "$REPS"); do run read find "$CORPUS" -name '*.dcm' -exec cat {} + ; done
+rm -rf "$OUT/raw"; "$BIN" convert "$CORPUS" -o "$OUT/raw" --no-gzip -q > /dev/null
+GZ=$("$HELPER" gzip "$LEVEL" "$CORES" $(find "$OUT/raw" -name '*.nii'))
+GZ_S=$(echo "$GZ" | cut -d' ' -f1)
+READ_S=$(best read)
+FLOOR=$(awk -v a="$READ_S" -v b="$GZ_S" 'BEGIN {printf "%.3f", a+b}')
+
+# --- whole tree, one process ---------------------------------------------------------------------
+for r in $(seq "$REPS"); do
+  rm -rf "$OUT/dp"; run dicomprep "$BIN" convert "$CORPUS" -o "$OUT/dp" -q --compression-level "$LEVEL"
+  rm -rf "$OUT/d2n"; mkdir -p "$OUT/d2n"; run dcm2niix dcm2niix -z y -f %s_%j -o "$OUT/d2n" "$CORPUS"
+done
+DP=$(median dicomprep); D2N=$(median dcm2niix)
+DP_SIZE=$(find "$OUT/dp" -name '*.nii.gz' -printf '%s\n' | awk '{s+=$1} END {print s}')
+D2N_SIZE=$(find "$OUT/d2n" -name '*.nii.gz' -printf '%s\n' | awk '{s+=$1} END {print s}')
+D2N_COUNT=$(find "$OUT/d2n" -name '*.nii.gz' | wc -l)
+COMPARE=$("$HELPER" compare "$OUT/dp/dicomprep-report.json" "$OUT/d2n" | head -5) || true
+
+# --- compressed input (RLE) ------------------------------------------------------------------------
+RLE_LINE="(dcmcrle not installed)"
+if [ -d "$RLE" ]; then
+  for r in $(seq "$REPS"); do
+    rm -rf "$OUT/dp-rle"; run dp-rle "$BIN" convert "$RLE" -o "$OUT/dp-rle" -q --compression-level "$LEVEL"
+    rm -rf "$OUT/d2n-rle"; mkdir -p "$OUT/d2n-rle"; run d2n-rle dcm2niix -z y -f %s_%j -o "$OUT/d2n-rle" "$RLE"
+  done
+  RLE_LINE="| RLE copy of case-000 ($(find "$RLE" -name '*.dcm' | wc -l) files) | $(median dp-rle) s | $(median d2n-rle) s | $(ratio "$(median d2n-rle)" "$(median dp-rle)")× |"
+fi
+
+# --- start-up: a one-slice folder -------------------------------------------------------------------
+ONE="$OUT/one"; rm -rf "$ONE"; mkdir -p "$ONE"; cp "$(find "$CORPUS/case-000/series-1" -name 'Image-1.dcm')" "$ONE/"
+for r in $(seq 10); do
+  rm -rf "$OUT/one-dp"; run start-dp "$BIN" convert "$ONE" -o "$OUT/one-dp" -q
+  rm -rf "$OUT/one-d2n"; mkdir -p "$OUT/one-d2n"; run start-d2n dcm2niix -z y -o "$OUT/one-d2n" "$ONE"
+done
+
+# --- memory: one large series, and the process baseline ---------------------------------------------
+BIG="$OUT/big"
+if [ ! -f "$BIG.complete" ]; then rm -rf "$BIG"; "$BIN" synth bench "$BIG" --series 1 --min-slices 180 --max-slices 180 --seed 11 >/dev/null; touch "$BIG.complete"; fi
+for r in $(seq "$REPS"); do rm -rf "$OUT/big-out"; run mem-big "$BIN" convert "$BIG" -o "$OUT/big-out" -q; done
+VOL_MB=$(awk 'BEGIN {printf "%.1f", 256*256*180*2/1048576}')
+
+# --- one process per small case (scripts call converters once per case) -----------------------------
+SMALL="$OUT/small"
+if [ ! -f "$SMALL.complete" ]; then
+  rm -rf "$SMALL"; "$BIN" synth bench "$SMALL" --series 40 --min-slices 20 --max-slices 40 --seed 7 >/dev/null; touch "$SMALL.complete"
+fi
+per_case() {
+  local tool=$1 start end
+  start=$(date +%s.%N)
+  for c in "$SMALL"/case-*; do
+    local o="$OUT/pc-$tool/$(basename "$c")"; rm -rf "$o"; mkdir -p "$o"
+    if [ "$tool" = dp ]; then "$BIN" convert "$c" -o "$o" -q --compression-level "$LEVEL" >/dev/null
+    else dcm2niix -z y -f %s_%j -o "$o" "$c" >/dev/null 2>&1 || true; fi
+  done
+  end=$(date +%s.%N)
+  echo "pc-$tool $(awk -v a="$start" -v b="$end" 'BEGIN {print b-a}') 0" >> "$OUT/times.txt"
+}
+for r in $(seq "$REPS"); do per_case dp; per_case d2n; done
+
+# --- report --------------------------------------------------------------------------------------------
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+MEM=$(free -g | awk '/Mem:/ {print $2}')
+{
+  echo "# Benchmarks"
+  echo
+  echo "Produced by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $CPU, $CORES cores, ${MEM} GiB,"
+  echo "$(. /etc/os-release; echo "$PRETTY_NAME"), $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//'), dcm2niix $(dcm2niix -v 2>/dev/null | grep -oE 'v[0-9.]+' | head -1)."
+  echo "Median of $REPS runs (start-up: of 10), warm page cache. dicomprep writes gzip level $LEVEL (libdeflate, parallel"
+  echo "members); dcm2niix \`-z y\` uses pigz. Peak RSS from \`/usr/bin/time -v\`."
+  echo
+  echo "Corpus: \`dicomprep synth bench --series $SERIES\`: $SERIES series of 256×256 int16 (12 bits stored), 60–180 slices,"
+  echo "axial/sagittal/coronal, $FILES files, $MB MB of DICOM."
+  echo
+  echo "| run | dicomprep | dcm2niix | dcm2niix / dicomprep |"
+  echo "| --- | --- | --- | --- |"
+  echo "| whole tree, one process (\`convert TREE\` / \`dcm2niix -z y -f %s_%j TREE\`) | $DP s | $D2N s | **$(ratio "$D2N" "$DP")×** |"
+  echo "| throughput | $(awk -v s="$SERIES" -v t="$DP" 'BEGIN {printf "%.1f", s/t}') series/s, $(awk -v m="$MB" -v t="$DP" 'BEGIN {printf "%.0f", m/t}') MB/s | $(awk -v s="$SERIES" -v t="$D2N" 'BEGIN {printf "%.1f", s/t}') series/s, $(awk -v m="$MB" -v t="$D2N" 'BEGIN {printf "%.0f", m/t}') MB/s | |"
+  echo "| peak RSS, whole tree | $(( $(maxrss dicomprep) / 1024 )) MB | $(( $(maxrss dcm2niix) / 1024 )) MB | |"
+  echo "$RLE_LINE"
+  echo "| one process per case, $(ls -d "$SMALL"/case-* | wc -l) cases of 4 series × 256×256×20–40 (start-up included) | $(median pc-dp) s | $(median pc-d2n) s | **$(ratio "$(median pc-d2n)" "$(median pc-dp)")×** |"
+  echo "| peak RSS, one 256×256×180 series (volume $VOL_MB MB) | $(( $(maxrss mem-big) / 1024 )) MB; baseline (one slice) $(( $(maxrss start-dp) / 1024 )) MB; (peak − baseline) / volume = $(awk -v a="$(maxrss mem-big)" -v b="$(maxrss start-dp)" -v v="$VOL_MB" 'BEGIN {printf "%.2f", (a-b)/1024/v}') | | |"
+  echo "| start-up: one-slice folder | $(median start-dp) s | $(median start-d2n) s | $(ratio "$(median start-d2n)" "$(median start-dp)")× |"
+  echo
+  echo "Output: dicomprep $(awk -v b="$DP_SIZE" 'BEGIN {printf "%.1f", b/1e6}') MB in $(find "$OUT/dp" -name '*.nii.gz' | wc -l) files; dcm2niix $(awk -v b="$D2N_SIZE" 'BEGIN {printf "%.1f", b/1e6}') MB in $D2N_COUNT files;"
+  echo "size ratio dicomprep / dcm2niix = **$(ratio "$DP_SIZE" "$D2N_SIZE")**."
+  echo
+  echo "Identity with dcm2niix (every voxel centre mapped through both affines, values compared): \`$(echo "$COMPARE" | head -1)\`."
+  echo
+  echo "Floor: reading every input byte (\`cat\`, warm) $READ_S s + compressing the outputs at level $LEVEL on $CORES cores"
+  echo "(in memory, \`dicomprep-bench gzip\`) $GZ_S s = **$FLOOR s**; dicomprep whole tree / floor = **$(ratio "$DP" "$FLOOR")**."
+  echo
+  echo "Commands: \`make bench\` (BENCH_SERIES=$SERIES BENCH_REPS=$REPS BENCH_LEVEL=$LEVEL); raw timings in \`$OUT/times.txt\`."
+} > "$OUT/BENCHMARKS.part.md"
+echo; cat "$OUT/BENCHMARKS.part.md"
+cp "$OUT/BENCHMARKS.part.md" BENCHMARKS.md
