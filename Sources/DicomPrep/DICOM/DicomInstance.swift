@@ -7,6 +7,8 @@ public struct FrameInfo: Sendable, Equatable {
     public var columnDirection: Vector3?
     /// PixelSpacing: [between rows, between columns] in mm.
     public var pixelSpacing: [Double]?
+    /// Where pixelSpacing came from when not PixelSpacing itself.
+    public var pixelSpacingSource: String?
     public var sliceThickness: Double?
     public var rescaleSlope: Double = 1
     public var rescaleIntercept: Double = 0

@@ -143,6 +143,10 @@ public enum InstanceParser {
             f.columnDirection = c
         }
         f.pixelSpacing = numbers(o.string(.pixelSpacing)).flatMap { $0.count == 2 && $0[0] > 0 && $0[1] > 0 ? $0 : nil }
+        if f.pixelSpacing == nil, let imager = numbers(o.string(.imagerPixelSpacing)), imager.count == 2, imager[0] > 0, imager[1] > 0 {
+            f.pixelSpacing = imager
+            f.pixelSpacingSource = "ImagerPixelSpacing"
+        }
         f.sliceThickness = double(o, .sliceThickness)
         // findAndGet* would give 0 for a missing slope: keep the defaults unless the value is really there.
         if let s = double(o, .rescaleSlope), s != 0 { f.rescaleSlope = s }

@@ -60,6 +60,7 @@ public extension Tag {
     static let rows = Tag(0x0028, 0x0010)
     static let columns = Tag(0x0028, 0x0011)
     static let pixelSpacing = Tag(0x0028, 0x0030)
+    static let imagerPixelSpacing = Tag(0x0018, 0x1164)
     static let bitsAllocated = Tag(0x0028, 0x0100)
     static let bitsStored = Tag(0x0028, 0x0101)
     static let highBit = Tag(0x0028, 0x0102)

@@ -286,8 +286,14 @@ public struct SeriesBuilder: Sendable {
         let first = insts[timepoints[0][0].ref.instance]
         let f0 = first.frames[timepoints[0][0].ref.frame]
         var warnings = extra
-        guard let spacing = f0.pixelSpacing ?? (timepoints[0].compactMap { insts[$0.ref.instance].frames[$0.ref.frame].pixelSpacing }.first) else {
-            throw .invalidSeries(name: label, reason: "PixelSpacing is missing, so the voxel size is unknown")
+        var spacing = [1.0, 1.0]
+        if let s = f0.pixelSpacing ?? (timepoints[0].compactMap { insts[$0.ref.instance].frames[$0.ref.frame].pixelSpacing }.first) {
+            spacing = s
+            if let src = f0.pixelSpacingSource {
+                warnings.append(SeriesWarning(kind: .pixelSpacingMissing, message: "PixelSpacing is missing: \(src) used (detector plane, not corrected to the patient)"))
+            }
+        } else {
+            warnings.append(SeriesWarning(kind: .pixelSpacingMissing, message: "PixelSpacing is missing: 1 x 1 mm pixels assumed, so sizes in mm are not real"))
         }
         let positional = f0.rowDirection != nil && timepoints.allSatisfy { $0.allSatisfy { $0.position != nil } }
         let row = f0.rowDirection ?? Vector3(1, 0, 0)

@@ -7,7 +7,7 @@ public struct SliceRef: Sendable, Hashable, Codable {
 /// A warning attached to a series, shown in the sidecar and the report.
 public struct SeriesWarning: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
-        case missingSlices, nonUniformSpacing, gantryTilt, duplicateSlices, split, positionsMissing, repeatedPositions, singleSlice
+        case missingSlices, nonUniformSpacing, gantryTilt, duplicateSlices, split, positionsMissing, repeatedPositions, singleSlice, pixelSpacingMissing
     }
     public var kind: Kind
     public var message: String
