@@ -38,8 +38,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]
         ),
         .target(
+            name: "CPng",
+            path: "Sources/CPng",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]
+        ),
+        .target(
             name: "DicomPrep",
-            dependencies: ["CDicom", "CNifti", "CDeflate"],
+            dependencies: ["CDicom", "CNifti", "CDeflate", "CPng"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

@@ -5,7 +5,7 @@ import Foundation
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write synthetic DICOM data with known geometry (for demos, tests and benchmarks).",
-        subcommands: [SynthSeriesCommand.self, SynthBenchCommand.self]
+        subcommands: [SynthRSNACommand.self, SynthSeriesCommand.self, SynthBenchCommand.self]
     )
 }
 
@@ -110,5 +110,42 @@ struct SynthBenchCommand: ParsableCommand {
         c.seed = seed
         let n = try c.write(to: output)
         print("wrote \(n) files in \(series) series to \(output)")
+    }
+}
+
+struct SynthRSNACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rsna",
+        abstract: "Write an RSNA-MICCAI-shaped dataset: train/<id>/{FLAIR,T1w,T1wCE,T2w}/Image-<n>.dcm, train_labels.csv, test/, sample_submission.csv.",
+        discussion: "Head phantoms (skull, brain, ventricles) in mixed planes and slice counts; positive cases carry a lesion (bright on FLAIR/T2w, ring-enhancing on T1wCE). test_labels_synthetic.csv holds the test truth for `evaluate`."
+    )
+
+    @Argument(help: "Output folder (the dataset root).")
+    var output: String
+
+    @Option(help: "Training cases.")
+    var cases = 20
+
+    @Option(help: "Test cases (without labels).")
+    var testCases = 4
+
+    @Option(help: "Rows and columns of every slice.")
+    var matrix = 96
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 42
+
+    func validate() throws {
+        guard cases > 0, testCases >= 0, matrix >= 16 else { throw ValidationError("--cases must be positive and --matrix at least 16") }
+    }
+
+    func run() throws {
+        var s = RSNASynth()
+        s.trainCases = cases
+        s.testCases = testCases
+        s.matrix = matrix
+        s.seed = seed
+        let r = try s.write(to: output)
+        print("wrote \(r.trainCases) training cases (\(r.positives) positive) and \(r.testCases) test cases, \(r.files) files, to \(output)")
     }
 }

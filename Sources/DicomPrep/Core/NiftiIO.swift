@@ -34,6 +34,8 @@ struct NiftiHeaderSpec {
     var description: String
     var intentName: String = ""
     var calMin: Double = 0, calMax: Double = 0
+    /// scl_slope / scl_inter: real value = stored * slope + inter (slope 1, inter 0: none).
+    var sclSlope: Double = 1, sclInter: Double = 0
 }
 
 /// libnifti's view of a NIfTI file, read back.
@@ -72,8 +74,8 @@ public enum NiftiIO {
             let b = raw.bindMemory(to: Double.self)
             for i in 0..<16 { b[i] = spec.affine.m[i] }
         }
-        s.scl_slope = 1
-        s.scl_inter = 0
+        s.scl_slope = spec.sclSlope
+        s.scl_inter = spec.sclInter
         s.cal_min = spec.calMin
         s.cal_max = spec.calMax
         copy(spec.description, into: &s.descrip)

@@ -4,6 +4,10 @@ public struct NiftiWriter: Sendable {
     /// gzip level, 0 (store) to 12 (libdeflate's slowest).
     public var compressionLevel = 1
     public var threads = Parallel.cores
+    /// How voxels are stored: as they are, or (for float data) quantised to int16 with scl_slope/scl_inter,
+    /// which halves the size like float16 would (NIfTI has no float16 type) and reads back as floats.
+    public var storage = Storage.asIs
+    public enum Storage: String, Sendable, CaseIterable, Codable { case asIs = "as-is", scaledInt16 = "scaled-int16" }
 
     public init(gzip: Bool = true, compressionLevel: Int = 1, threads: Int = Parallel.cores) {
         self.gzip = gzip
@@ -14,9 +18,20 @@ public struct NiftiWriter: Sendable {
     public var fileExtension: String { gzip ? ".nii.gz" : ".nii" }
 
     /// Writes the volume to `path`; `description` goes to the header's descrip field (no identifiers).
-    public func write(_ v: Volume, to path: String, description: String = "dicomprep") throws(DicomPrepError) {
-        let spec = NiftiHeaderSpec(dims: v.dims, datatype: v.voxels.dataType, pixdim: v.spacing + [1],
+    public func write(_ volume: Volume, to path: String, description: String = "dicomprep") throws(DicomPrepError) {
+        var v = volume
+        var slope = 1.0, inter = 0.0
+        if storage == .scaledInt16, v.voxels.dataType == .float32 || v.voxels.dataType == .float64 {
+            let f = v.voxels.doubles
+            let lo = f.min() ?? 0, hi = f.max() ?? 0
+            slope = hi > lo ? (hi - lo) / 65534 : 1
+            inter = hi > lo ? lo + 32767 * slope : lo
+            v.voxels = .int16(f.map { Int16(((($0 - inter) / slope).rounded()).clamped(-32767, 32767)) })
+        }
+        var spec = NiftiHeaderSpec(dims: v.dims, datatype: v.voxels.dataType, pixdim: v.spacing + [1],
                                    affine: v.affine, description: String(description.prefix(79)))
+        spec.sclSlope = slope
+        spec.sclInter = inter
         var header: [UInt8]
         do throws(DicomPrepError) { header = try NiftiIO.header(spec) } catch { throw .io(path: path, reason: "cannot build the NIfTI header: \(error.reason)") }
         header += [0, 0, 0, 0] // no extensions; data at vox_offset 352

@@ -23,17 +23,7 @@ public struct SchemaStore: Sendable {
     /// Finds the schemas folder: $DICOMPREP_SCHEMAS, then `schemas/` beside or above the executable
     /// (a build inside the repository), then ../share/dicomprep/schemas, then ./schemas.
     public static func locate() -> String? {
-        let fm = FileManager.default
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["DICOMPREP_SCHEMAS"] { candidates.append(env) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(dir.appendingPathComponent("schemas").path)
-            candidates.append(dir.appendingPathComponent("share/dicomprep/schemas").path)
-            dir.deleteLastPathComponent()
-        }
-        candidates.append(fm.currentDirectoryPath + "/schemas")
-        return candidates.first { fm.fileExists(atPath: $0 + "/common.schema.json") }
+        Resources.locate("schemas", marker: "common.schema.json", environment: "DICOMPREP_SCHEMAS")
     }
 
     /// The schema named by a name ("series-sidecar"), a file name, or a path.

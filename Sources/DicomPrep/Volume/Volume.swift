@@ -85,7 +85,25 @@ public struct VolumeMetadata: Sendable {
     /// The first slice's window (for VOI and viewers).
     public var windowCenter: Double?
     public var windowWidth: Double?
+    /// The slice window chosen for a model input, when one was.
+    public var sliceWindow: SliceWindowInfo?
     public init() {}
+}
+
+/// Which slices a model input holds: the largest-foreground slice, the chosen range and the padding.
+public struct SliceWindowInfo: Sendable, Codable, Equatable {
+    /// Index (in the series, after any reorientation) of the slice with the largest foreground area.
+    public var center: Int
+    /// First and one-past-last source slice taken.
+    public var start: Int
+    public var end: Int
+    /// Zero slices added before and after when the series is shorter than the window.
+    public var padBefore: Int
+    public var padAfter: Int
+    /// Foreground bounding-box area (pixels) of the centre slice.
+    public var centerArea: Int
+    /// The threshold (Otsu) that separated foreground from background.
+    public var threshold: Double
 }
 
 /// An image: voxels, the voxel -> RAS millimetre affine, and metadata. Everything else derives from these.
@@ -102,6 +120,20 @@ public struct Volume: Sendable {
         self.voxels = voxels
         self.affine = affine
         self.metadata = metadata
+    }
+
+    /// The same volume with Float voxels.
+    public var asFloat: Volume {
+        if case .float32 = voxels { return self }
+        var v = self
+        v.voxels = .float32(voxels.floats)
+        return v
+    }
+
+    /// Float voxels (converting when needed).
+    public var floatValues: [Float] {
+        if case let .float32(f) = voxels { return f }
+        return voxels.floats
     }
 
     /// Voxel size along each voxel axis (mm), from the affine.

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Finds the repository's data folders (schemas/, manifests/) at run time: an environment variable,
+/// then beside or above the executable (a build inside the repository), then ../share/dicomprep, then
+/// the current folder.
+public enum Resources {
+    public static func locate(_ relative: String, marker: String, environment: String) -> String? {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment[environment] { candidates.append(env) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent(relative).path)
+            candidates.append(dir.appendingPathComponent("share/dicomprep/" + relative).path)
+            dir.deleteLastPathComponent()
+        }
+        candidates.append(fm.currentDirectoryPath + "/" + relative)
+        return candidates.first { fm.fileExists(atPath: $0 + "/" + marker) }
+    }
+}
