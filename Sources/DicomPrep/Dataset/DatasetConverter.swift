@@ -164,7 +164,8 @@ public struct DatasetConverter: Sendable {
             onProgress(DatasetProgress(done: done, total: cases.count, caseID: c.id, resumed: resumed,
                                        failures: record.failures.map { "\($0.sequence ?? "case"): \($0.reason)" }))
         }
-        let all = records.take().compactMap { $0 }
+        // Cases in (split, id) order, the same whether converted at once or in shards.
+        let all = records.take().compactMap { $0 }.sorted { ($0.split, $0.id) < ($1.split, $1.id) }
         var failed = skipped
         var kept: [CaseRecord] = []
         for r in all {

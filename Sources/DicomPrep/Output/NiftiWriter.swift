@@ -9,7 +9,8 @@ public struct NiftiWriter: Sendable {
     public var storage = Storage.asIs
     public enum Storage: String, Sendable, CaseIterable, Codable { case asIs = "as-is", scaledInt16 = "scaled-int16" }
 
-    public init(gzip: Bool = true, compressionLevel: Int = 1, threads: Int = Parallel.cores) {
+    public init(gzip: Bool = true, compressionLevel: Int = 1, threads: Int = Parallel.cores, storage: Storage = .asIs) {
+        self.storage = storage
         self.gzip = gzip
         self.compressionLevel = compressionLevel
         self.threads = threads

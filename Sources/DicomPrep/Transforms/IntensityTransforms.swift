@@ -37,8 +37,7 @@ public struct Normalize: VolumeTransform {
             let lo = f.min()!, hi = f.max()!
             let range = hi - lo
             if range > 0 {
-                let inv = 1 / range
-                for i in f.indices { f[i] = (f[i] - lo) * inv }
+                for i in f.indices { f[i] = (f[i] - lo) / range }
             } else {
                 for i in f.indices { f[i] = 0 }
             }
