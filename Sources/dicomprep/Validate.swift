@@ -8,8 +8,11 @@ struct Validate: ParsableCommand {
         discussion: "The schema is the one the file's \"$schema\" names unless --schema is given. Exit status 1 when any file has a violation."
     )
 
-    @Argument(help: "JSON files.")
+    @Argument(help: "JSON files (or, with --dicom, DICOM files and folders).")
     var files: [String]
+
+    @Flag(help: "Validate the DICOM metadata of every image in the given files/folders against --schema (e.g. dicom-mr-image).")
+    var dicom = false
 
     @Option(help: "Schema name (e.g. series-sidecar) or path.")
     var schema: String?
@@ -28,6 +31,24 @@ struct Validate: ParsableCommand {
         case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
         }
         var bad = 0
+        if dicom {
+            guard let schema else { throw ValidationError("--dicom needs --schema (e.g. dicom-mr-image)") }
+            let (found, skipped) = FileScanner.scan(files)
+            for s in skipped { Terminal.error("\(s.path): \(s.reason)") }
+            for f in found {
+                let r = Result(catching: { () throws(DicomPrepError) in
+                    try store.validate(DicomMetadata.document(InstanceParser.parse(path: f.path)), schemaName: schema)
+                })
+                switch r {
+                case let .success(v) where v.isEmpty: break
+                case let .success(v): bad += 1; for x in v { Terminal.out("\(f.path): \(x)") }
+                case let .failure(e): bad += 1; Terminal.error("\(f.path): \(e.reason)")
+                }
+            }
+            Terminal.out("\(found.count) files checked, \(bad) with problems")
+            if bad > 0 || !skipped.isEmpty { throw ExitCode(1) }
+            return
+        }
         for f in files {
             switch Result(catching: { () throws(DicomPrepError) in try store.validate(file: f, schemaName: schema) }) {
             case let .success(v) where v.isEmpty:

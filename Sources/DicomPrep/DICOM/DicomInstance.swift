@@ -77,6 +77,10 @@ public struct DicomInstance: Sendable {
     public var scanningSequence: String?
     public var bodyPartExamined: String?
     public var gantryTilt: Double?
+    /// ImageOrientationPatient exactly as written (before normalisation), for metadata validation.
+    public var rawOrientation: [Double]?
+    /// PixelSpacing exactly as written (even when unusable), for metadata validation.
+    public var rawPixelSpacing: [Double]?
     /// Identifying attributes (PHI), used only with --keep-phi. Keys are DICOM keywords.
     public var identity: [String: String]
 

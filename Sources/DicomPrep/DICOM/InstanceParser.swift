@@ -101,7 +101,10 @@ public enum InstanceParser {
             sliceThickness: double(o, .sliceThickness) ?? frameInfos.first?.sliceThickness,
             spacingBetweenSlices: double(o, .spacingBetweenSlices), sequenceName: o.string(.sequenceName),
             scanningSequence: o.string(.scanningSequence), bodyPartExamined: o.string(.bodyPartExamined),
-            gantryTilt: double(o, .gantryDetectorTilt), identity: identity)
+            gantryTilt: double(o, .gantryDetectorTilt),
+            rawOrientation: numbers(o.string(.imageOrientationPatient)) ?? numbers(group(o, frame: 0, .planeOrientationSequence, .imageOrientationPatient)),
+            rawPixelSpacing: numbers(o.string(.pixelSpacing)) ?? numbers(group(o, frame: 0, .pixelMeasuresSequence, .pixelSpacing)),
+            identity: identity)
     }
 
     // MARK: value helpers
