@@ -5,12 +5,28 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libdcmtk-dev dcmtk libnifti2-dev zlib1g-dev libopenjp2-7-dev libdeflate-dev libpng-dev \
-                dcm2niix pigz python3-nibabel python3-numpy time
+                dcm2niix pigz python3-nibabel python3-numpy time json-schema-test-suite libtorch-dev python3-torch
+
+# The torch engine (train/predict) is a plugin opened at run time: libdicomprep_torch.so.
+# LIBTORCH=/path/to/torch builds it against another libtorch, e.g. the CUDA build inside a pip wheel
+# (LIBTORCH=$$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')); add
+# TORCH_CXXFLAGS=-D_GLIBCXX_USE_CXX11_ABI=0 for wheels built with the old C++ ABI.
+LIBTORCH ?= /usr
+TORCH_CXXFLAGS ?=
+ifeq ($(LIBTORCH),/usr)
+TORCH_INC := -I/usr/include/torch/csrc/api/include
+TORCH_LIBS := -ltorch -ltorch_cpu -lc10
+else
+TORCH_INC := -I$(LIBTORCH)/include -I$(LIBTORCH)/include/torch/csrc/api/include
+TORCH_LIBS := -L$(LIBTORCH)/lib -Wl,-rpath,$(LIBTORCH)/lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 \
+              $(if $(wildcard $(LIBTORCH)/lib/libtorch_cuda.so),-ltorch_cuda -lc10_cuda) -Wl,--as-needed
+endif
+TORCH_ENGINE := .build/libdicomprep_torch.so
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 BIN := .build/release/dicomprep
 DEMO_DIR ?= demo-out
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench clean torch
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -21,13 +37,20 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "system packages present"; fi
 
-build: deps
+$(TORCH_ENGINE): Sources/CTorch/engine/ctorch_engine.cpp Sources/CTorch/include/ctorch.h
+	@mkdir -p .build
+	g++ -std=c++17 -O2 -fPIC -shared -fvisibility=hidden $(TORCH_CXXFLAGS) $(TORCH_INC) -o $@.tmp $< $(TORCH_LIBS)
+	mv $@.tmp $@
+
+torch: deps $(TORCH_ENGINE)
+
+build: deps torch
 	$(SWIFT) build
 
-release: deps
+release: deps torch
 	$(SWIFT) build -c release
 
-test: deps
+test: deps torch
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing 2>&1 | tee .build/test.log; status=$${PIPESTATUS[0]}; \
 	line=$$(grep -E "Executed [0-9]+ tests?" .build/test.log | tail -1); \

@@ -37,6 +37,14 @@ let package = Package(
             path: "Sources/CDeflate",
             linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("z")]
         ),
+        // The torch engine itself (engine/ctorch_engine.cpp) is built by `make torch` into
+        // libdicomprep_torch.so and opened at run time; this target is only the C header and the loader.
+        .target(
+            name: "CTorch",
+            path: "Sources/CTorch",
+            exclude: ["engine"],
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
         .target(
             name: "CPng",
             path: "Sources/CPng",
@@ -44,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "DicomPrep",
-            dependencies: ["CDicom", "CNifti", "CDeflate", "CPng"],
+            dependencies: ["CDicom", "CNifti", "CDeflate", "CPng", "CTorch"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
