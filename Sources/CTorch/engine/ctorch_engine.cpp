@@ -278,7 +278,24 @@ static int saveWeights(ctorch_model *m, const char *path, char *err, size_t errc
 
 static int loadWeights(ctorch_model *m, const char *path, char *err, size_t errcap) {
     GUARD_BEGIN
+    // torch::load replaces a tensor of another shape silently: check every shape afterwards.
+    std::vector<std::pair<std::string, std::vector<int64_t>>> before;
+    for (auto &p : m->net->named_parameters()) before.push_back({p.key(), p.value().sizes().vec()});
+    for (auto &p : m->net->named_buffers()) before.push_back({p.key(), p.value().sizes().vec()});
     torch::load(m->net, path, m->device);
+    size_t i = 0;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> after;
+    for (auto &p : m->net->named_parameters()) after.push_back({p.key(), p.value().sizes().vec()});
+    for (auto &p : m->net->named_buffers()) after.push_back({p.key(), p.value().sizes().vec()});
+    for (; i < before.size(); i++) {
+        if (before[i].second != after[i].second) {
+            std::ostringstream msg;
+            msg << "the weights do not fit this architecture: " << before[i].first << " has shape " << c10::IntArrayRef(before[i].second)
+                << " but the file has " << c10::IntArrayRef(after[i].second);
+            setErr(err, errcap, msg.str());
+            return -1;
+        }
+    }
     return 0;
     GUARD_END(-1)
 }

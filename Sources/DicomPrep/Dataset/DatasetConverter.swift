@@ -233,52 +233,20 @@ public struct DatasetConverter: Sendable {
     }
 
     func convertSequence(_ c: CaseFolder, _ seq: String, folder: String, settings: DatasetSettings, threads: Int) throws(DicomPrepError) -> SequenceRecord {
-        // Conversion core: scan, parse, plan.
-        let (files, scanSkips) = FileScanner.scan([folder])
-        var instances: [DicomInstance] = []
-        var warnings: [String] = scanSkips.map { "skipped \($0.path): \($0.reason)" }
-        for f in files {
-            switch catching({ () throws(DicomPrepError) in try InstanceParser.parse(path: f.path) }) {
-            case let .success(i): instances.append(i)
-            case let .failure(e): warnings.append("skipped \(f.path): \(e.reason)")
-            }
-        }
-        guard !instances.isEmpty else { throw .invalidSeries(name: "\(c.id)/\(seq)", reason: "no readable DICOM image in \(folder)") }
-        let built = SeriesBuilder().build(instances)
-        for f in built.failures { warnings.append("series \(f.label) not used: \(f.reason)") }
-        for d in built.duplicates { warnings.append("duplicate \(d.path): \(d.reason)") }
-        guard let main = built.plans.max(by: { $0.geometry.slices * $0.geometry.timepoints < $1.geometry.slices * $1.geometry.timepoints }) else {
-            throw .invalidSeries(name: "\(c.id)/\(seq)", reason: built.failures.first?.reason ?? "no series could be assembled")
-        }
-        for p in built.plans where p.usedPaths != main.usedPaths {
-            warnings.append("another series in the folder (\(p.label), \(p.geometry.slices) slices) not used: the largest one was taken")
-        }
-        warnings += main.warnings.map(\.message)
-
-        // Full resolution, as `convert` writes it.
+        let prepared = try ModelInputPreparer.prepare(folder: folder, name: "\(c.id)/\(seq)", settings: settings, threads: threads)
         let dir = caseDir(c)
         let writer = NiftiWriter(gzip: true, compressionLevel: settings.compressionLevel, threads: threads)
-        let full = try VolumeBuilder.build(main, threads: threads)
         let volumePath = dir + "/" + seq + ".nii.gz", sidecarPath = dir + "/" + seq + ".json"
-        try writer.write(full, to: volumePath, description: "dicomprep \(DicomPrepVersion.string)")
-        let sidecar = Sidecar(plan: main, volume: full, transforms: [], fingerprint: settings.fingerprint, keepPHI: false)
+        try writer.write(prepared.full, to: volumePath, description: "dicomprep \(DicomPrepVersion.string)")
+        let sidecar = Sidecar(plan: prepared.plan, volume: prepared.full, transforms: [], fingerprint: settings.fingerprint, keepPHI: false)
         try JSONOutput.write(sidecar, to: sidecarPath)
-
-        // Model input: VOI when the file has one, polarity, plane, slice window, resize, normalise.
-        let hasVOI = main.first.voiLUT != nil || main.frame(main.volumes[0][0]).windowWidth != nil
-        let source = settings.voi && hasVOI ? try VolumeBuilder.build(main, values: ValueOptions(applyVOI: true), threads: threads) : full
-        var base: [any VolumeTransform] = [ToFloat(), DisplayPolarity()]
-        if let p = settings.plane { base.append(ReorientToPlane(p)) }
-        base.append(Resize(width: settings.size, height: settings.size))
-        let prepared = try Pipeline(base).apply(source)
-        let windowed = try Pipeline([SliceWindow(count: settings.slices), Normalize(settings.normalize)]).apply(prepared)
         var inputWriter = writer
         inputWriter.storage = settings.storage
         let inputPath = dir + "/" + seq + "_input.nii.gz"
-        try inputWriter.write(windowed, to: inputPath, description: "dicomprep model input")
+        try inputWriter.write(prepared.input, to: inputPath, description: "dicomprep model input")
         var groups: [FileRecord] = []
         if let g = settings.groupSize {
-            let normalized = try Normalize(settings.normalize).apply(prepared)
+            let normalized = try Normalize(settings.normalize).apply(prepared.resized)
             for (k, v) in try SliceGroups(size: g, remainder: settings.remainder).split(normalized).enumerated() {
                 let p = dir + "/" + seq + "_group-\(k + 1).nii.gz"
                 try inputWriter.write(v, to: p, description: "dicomprep slice group")
@@ -288,14 +256,14 @@ public struct DatasetConverter: Sendable {
         var qc: FileRecord?
         if options.qc {
             let p = options.outputDir + "/qc/" + OutputNamer.sanitize(c.split) + "/" + OutputNamer.sanitize(c.id) + "_" + OutputNamer.sanitize(seq) + ".png"
-            try QCReport.contactSheet(windowed).write(to: p)
+            try QCReport.contactSheet(prepared.input).write(to: p)
             qc = try fileRecord(p)
         }
         return SequenceRecord(
-            sequence: seq, source: String(folder.dropFirst(options.root.count).drop { $0 == "/" }), sourceFiles: main.usedPaths.count,
+            sequence: seq, source: String(folder.dropFirst(options.root.count).drop { $0 == "/" }), sourceFiles: prepared.plan.usedPaths.count,
             volume: try fileRecord(volumePath), sidecar: try fileRecord(sidecarPath),
-            shape: full.dims, spacing: full.spacing, acquisitionPlane: main.geometry.acquisitionPlane,
-            input: try fileRecord(inputPath), inputShape: windowed.dims, inputSpacing: windowed.spacing,
-            window: windowed.metadata.sliceWindow!, groups: groups, qc: qc, warnings: warnings)
+            shape: prepared.full.dims, spacing: prepared.full.spacing, acquisitionPlane: prepared.plan.geometry.acquisitionPlane,
+            input: try fileRecord(inputPath), inputShape: prepared.input.dims, inputSpacing: prepared.input.spacing,
+            window: prepared.input.metadata.sliceWindow!, groups: groups, qc: qc, warnings: prepared.warnings)
     }
 }
