@@ -54,10 +54,12 @@ public struct Datalist: Codable, Sendable, Equatable {
     public var training: [DatalistItem]?
     public var validation: [DatalistItem]?
     public var test: [DatalistItem]?
+    /// The preprocessing that made the images (copied from dataset.json), recorded in model bundles.
+    public var settings: DatasetSettings?
 
     enum CodingKeys: String, CodingKey {
         case schema = "$schema"
-        case description, sequence, training, validation, test
+        case description, sequence, training, validation, test, settings
     }
 }
 
@@ -111,9 +113,9 @@ public enum ManifestSplit {
         func write(_ dir: String, val: [CaseRecord], train: [CaseRecord], note: String) throws(DicomPrepError) {
             let tr = train.compactMap { item($0, relativeTo: dir) }, va = val.compactMap { item($0, relativeTo: dir) }
             let te = unlabeled.compactMap { item($0, relativeTo: dir) }
-            try JSONOutput.write(Datalist(description: note + " (training)", sequence: seq, training: tr), to: dir + "/train.json")
-            try JSONOutput.write(Datalist(description: note + " (validation)", sequence: seq, validation: va), to: dir + "/val.json")
-            try JSONOutput.write(Datalist(description: note, sequence: seq, training: tr, validation: va, test: te.isEmpty ? nil : te), to: dir + "/datalist.json")
+            try JSONOutput.write(Datalist(description: note + " (training)", sequence: seq, training: tr, settings: m.settings), to: dir + "/train.json")
+            try JSONOutput.write(Datalist(description: note + " (validation)", sequence: seq, validation: va, settings: m.settings), to: dir + "/val.json")
+            try JSONOutput.write(Datalist(description: note, sequence: seq, training: tr, validation: va, test: te.isEmpty ? nil : te, settings: m.settings), to: dir + "/datalist.json")
             files += [dir + "/train.json", dir + "/val.json", dir + "/datalist.json"]
         }
         var trainCount = 0, valCount = 0
