@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 BIN := .build/release/dicomprep
 DEMO_DIR ?= demo-out
 
-.PHONY: deps build release test demo bench clean torch
+.PHONY: deps build release test demo bench clean torch monai-env
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -44,13 +44,21 @@ $(TORCH_ENGINE): Sources/CTorch/engine/ctorch_engine.cpp Sources/CTorch/include/
 
 torch: deps $(TORCH_ENGINE)
 
+# MONAI 1.4.0 (the newest that accepts Debian's torch 1.13) in a venv that sees Debian's python3-torch,
+# for the cross-check tests (they skip the MONAI part when it is missing).
+monai-env: deps
+	@if [ ! -x .venv-monai/bin/python ] || ! .venv-monai/bin/python -c "import monai" 2>/dev/null; then \
+	  /usr/bin/python3 -m venv --system-site-packages .venv-monai && \
+	  .venv-monai/bin/pip install -q "monai==1.4.0" nibabel "numpy==1.24.2" || echo "warning: MONAI could not be installed; MONAI cross-checks will be skipped"; \
+	else echo "MONAI cross-check environment present"; fi
+
 build: deps torch
 	$(SWIFT) build
 
 release: deps torch
 	$(SWIFT) build -c release
 
-test: deps torch
+test: deps torch monai-env
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing 2>&1 | tee .build/test.log; status=$${PIPESTATUS[0]}; \
 	line=$$(grep -E "Executed [0-9]+ tests?" .build/test.log | tail -1); \

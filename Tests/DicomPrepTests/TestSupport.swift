@@ -28,6 +28,12 @@ enum TestSupport {
         return u
     }
 
+    /// The Python that has torch (and MONAI, when `make monai-env` installed it).
+    static var python: String {
+        let venv = repoRoot.appendingPathComponent(".venv-monai/bin/python").path
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
+    }
+
     /// Whether an executable is on PATH.
     static func which(_ tool: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

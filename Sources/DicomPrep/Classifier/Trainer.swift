@@ -204,7 +204,7 @@ public struct Trainer: Sendable {
                   threads: Int, checksum: String, torch: String) -> ModelMetadata {
         let o = options
         let monai: String? = ["resnet10", "resnet18"].contains(o.architecture)
-            ? "monai.networks.nets.\(o.architecture)(spatial_dims=3, n_input_channels=1, num_classes=1, conv1_t_stride=\(o.stemStride[0]))" : nil
+            ? "monai.networks.nets.\(o.architecture)(spatial_dims=3, n_input_channels=1, num_classes=1, conv1_t_stride=(\(o.stemStride.map(String.init).joined(separator: ", "))))" : nil
         return ModelMetadata(
             name: "dicomprep-\(list.settings?.layout ?? "dataset")-\(sequence)-\(o.architecture)", created: isoNow(),
             architecture: .init(name: o.architecture, monai: monai, spatialDims: 3, inChannels: 1, numClasses: 1, stemStride: o.stemStride, parameters: parameters),
