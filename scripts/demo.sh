@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The demo: synthesise DICOM series with the tool itself, convert them, inspect them, validate the outputs.
+# make demo: the main job end to end on data the tool makes itself.
+#  1. DICOM series -> NIfTI, cross-checked with dcm2niix;
+#  2. an RSNA-MICCAI-shaped dataset -> model inputs -> manifests -> a trained classifier -> predictions on the
+#     held-out raw DICOM test cases -> AUROC (must be >= 0.9: positive cases carry a lesion).
 set -euo pipefail
 BIN=${1:-.build/release/dicomprep}
 OUT=${2:-demo-out}
+THREADS=$(nproc)
 rm -rf "$OUT"
 mkdir -p "$OUT"
-echo "== synthesising DICOM series into $OUT/dicom"
+
+echo "== 1. conversion: synthesise DICOM series, convert, inspect, validate"
 "$BIN" synth series "$OUT/dicom/case1/T1w" --size 128x128x40 --plane axial --series-number 1 --description T1w
 "$BIN" synth series "$OUT/dicom/case1/T2w" --size 128x128x30 --plane sagittal --series-number 2 --description T2w --syntax implicitLittle
 "$BIN" synth series "$OUT/dicom/case1/FLAIR" --size 96x96x24 --plane oblique --series-number 3 --description FLAIR --multiframe
-echo "== inspect"
-"$BIN" inspect "$OUT/dicom"
-echo "== convert"
+"$BIN" inspect "$OUT/dicom" > "$OUT/inspect.txt"; head -12 "$OUT/inspect.txt"
 "$BIN" convert "$OUT/dicom" -o "$OUT/nifti" --reorient RAS
-echo "== validate every JSON written"
 "$BIN" validate "$OUT"/nifti/dicomprep-report.json $(find "$OUT/nifti" -name '*.json' ! -name dicomprep-report.json)
 if command -v dcm2niix >/dev/null && /usr/bin/python3 -c "import nibabel" 2>/dev/null; then
   echo "== cross-check against dcm2niix"
@@ -34,4 +36,32 @@ sys.exit(0 if same else 1)
 PY
   done
 fi
-echo "== done: outputs in $OUT/nifti"
+
+echo
+echo "== 2. dataset: an RSNA-MICCAI-shaped download (48 training + 16 test cases)"
+"$BIN" synth rsna "$OUT/rsna" --cases 48 --test-cases 16 --matrix 64 --seed 2021
+"$BIN" dataset convert "$OUT/rsna" -o "$OUT/prepared" --slices 32 --size 64 --sequences FLAIR,T1wCE --qc
+"$BIN" manifest split "$OUT/prepared/dataset.json" -o "$OUT/manifests" --sequence T1wCE --val-fraction 0.25 --seed 42
+"$BIN" validate "$OUT/prepared/dataset.json" "$OUT"/manifests/*.json
+if [ -d manifests/demo ]; then
+  # The committed demo manifests are what this run must reproduce, byte for byte.
+  for f in train.json val.json datalist.json; do
+    cmp -s "$OUT/manifests/$f" "manifests/demo/$f" && echo "  $f: identical to manifests/demo/$f" || { echo "  $f differs from manifests/demo/$f"; exit 1; }
+  done
+fi
+
+echo
+echo "== 3. classifier: train a small 3D ResNet on T1wCE (libtorch, $THREADS threads)"
+"$BIN" train --train "$OUT/manifests/train.json" --val "$OUT/manifests/val.json" -o "$OUT/run" \
+  --arch resnet-small --input 32x64x64 --epochs 12 --milestones 8 --gamma 0.5 --lr 1e-3 --batch-size 4 --augment flip --seed 518
+"$BIN" validate "$OUT/run/metadata.json"
+
+echo
+echo "== 4. predict the held-out test cases from raw DICOM (Kaggle's test/ layout) and score them"
+"$BIN" predict --model "$OUT/run" "$OUT/rsna/test" -o "$OUT/predictions.csv"
+"$BIN" evaluate "$OUT/predictions.csv" --labels "$OUT/rsna/test_labels_synthetic.csv"
+"$BIN" evaluate "$OUT/predictions.csv" --labels "$OUT/rsna/test_labels_synthetic.csv" --json > "$OUT/evaluation.json"
+AUROC=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics']['auroc'])" "$OUT/evaluation.json")
+echo "held-out AUROC: $AUROC"
+/usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.9 else 1)" "$AUROC" || { echo "AUROC below 0.9"; exit 1; }
+echo "== done: $OUT/nifti, $OUT/prepared (open index.html), $OUT/run (model bundle, curves.png), $OUT/predictions.csv"
