@@ -26,7 +26,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 BIN := .build/release/dicomprep
 DEMO_DIR ?= demo-out
 
-.PHONY: deps build release test demo bench clean torch monai-env
+.PHONY: deps build release test demo bench clean torch monai-env fuzz
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -70,8 +70,22 @@ test: deps torch monai-env
 demo: release
 	bash scripts/demo.sh $(BIN) $(DEMO_DIR)
 
-bench: release
+bench: release monai-env
 	bash scripts/bench.sh $(BIN)
+
+# libFuzzer (clang's -fsanitize=fuzzer,address,undefined) over the CDicom shim for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_CXX ?= $(shell command -v /opt/swift/usr/bin/clang++ || command -v clang++)
+FUZZ_DIR := .build/fuzz
+fuzz: release
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	$(FUZZ_CXX) -g -O1 -std=c++17 -fsanitize=fuzzer,address,undefined -ISources/CDicom/include -ISources/CDicom/openjpeg_headers \
+	  -ISources/CDicom fuzz/fuzz_dicom.cpp Sources/CDicom/cdicom.cpp Sources/CDicom/j2k.cpp -o $(FUZZ_DIR)/fuzz_dicom \
+	  -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd -lopenjp2 -lz
+	bash scripts/fuzz-corpus.sh $(BIN) $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_dicom -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=262144 -timeout=20 \
+	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus 2>&1 | tee $(FUZZ_DIR)/last-run.log | grep -E "^#[0-9]+.*(DONE|pulse)|ERROR|SUMMARY|Done" | tail -5
+	@echo "crashes (if any) are in $(FUZZ_DIR)/artifacts/; copy them to Tests/Fixtures/fuzz-regressions/ as regression tests"
 
 clean:
 	rm -rf .build $(DEMO_DIR) bench-out

@@ -109,6 +109,18 @@ per_case() {
 }
 for r in $(seq "$REPS"); do per_case dp; per_case d2n; done
 
+# --- classifier: training step and inference, libtorch engine vs PyTorch (same libtorch) --------------
+TORCH_ROWS=""
+if "$HELPER" torch resnet-small 8 16 16 2 1 1 >/dev/null 2>&1 && /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  for cfg in "resnet10 64 256 256 2 3" "resnet10 32 64 64 8 10" "resnet-small 32 64 64 8 10"; do
+    set -- $cfg
+    ours=$("$HELPER" torch "$1" "$2" "$3" "$4" "$5" "$6" "$CORES")
+    theirs=$(/usr/bin/python3 "$(dirname "$0")/../Tests/python/bench_step.py" "$1" "$2" "$3" "$4" "$5" "$6" "$CORES")
+    TORCH_ROWS="$TORCH_ROWS| $1, input $2×$3×$4, batch $5 | $(echo "$ours" | cut -d' ' -f1) | $(echo "$theirs" | cut -d' ' -f1) | $(ratio "$(echo "$ours" | cut -d' ' -f1)" "$(echo "$theirs" | cut -d' ' -f1)")× | $(echo "$ours" | cut -d' ' -f2) | $(echo "$theirs" | cut -d' ' -f2) |
+"
+  done
+fi
+
 # --- report --------------------------------------------------------------------------------------------
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
 MEM=$(free -g | awk '/Mem:/ {print $2}')
@@ -142,6 +154,20 @@ MEM=$(free -g | awk '/Mem:/ {print $2}')
   echo "(in memory, \`dicomprep-bench gzip\`) $GZ_S s = **$FLOOR s**; dicomprep whole tree / floor = **$(ratio "$DP" "$FLOOR")**."
   echo
   echo "Commands: \`make bench\` (BENCH_SERIES=$SERIES BENCH_REPS=$REPS BENCH_LEVEL=$LEVEL); raw timings in \`$OUT/times.txt\`."
+  echo
+  echo "## Classifier: training and inference (CPU, $CORES threads)"
+  echo
+  if [ -n "$TORCH_ROWS" ]; then
+    echo "One Adam step of BCE-with-logits on random data (after a warm-up step) and batch-1 inference, in dicomprep's"
+    echo "libtorch engine (\`dicomprep-bench torch\`) and in Debian's PyTorch from Python (\`Tests/python/bench_step.py\`, the same"
+    echo "network definition), one after the other in the same run; both use the same libtorch 1.13 with oneDNN."
+    echo
+    echo "| network and input | dicomprep train samples/s | PyTorch train samples/s | dicomprep / PyTorch | dicomprep inference ms/case | PyTorch inference ms/case |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    printf "%s" "$TORCH_ROWS"
+  else
+    echo "(the torch engine or python3-torch is not installed: run \`make torch\`)"
+  fi
 } > "$OUT/BENCHMARKS.part.md"
 echo; cat "$OUT/BENCHMARKS.part.md"
 cp "$OUT/BENCHMARKS.part.md" BENCHMARKS.md

@@ -1,6 +1,7 @@
 // dicomprep-bench: helpers for scripts/bench.sh.
 //   dicomprep-bench gzip LEVEL THREADS FILE...   compress files in memory as dicomprep does; print seconds and bytes
 //   dicomprep-bench compare REPORT DCM2NIIX_DIR   match outputs by SeriesNumber and compare voxel by voxel in world space
+//   dicomprep-bench torch ARCH D H W BATCH STEPS THREADS   training samples/s and inference ms/case (libtorch engine)
 import DicomPrep
 import Foundation
 
@@ -38,6 +39,28 @@ case "compare":
     print("\(identical) identical \(different.count) different \(missing) unmatched of \(report.outputs.count)")
     for d in different { print("  " + d) }
     exit(different.isEmpty && missing == 0 ? 0 : 1)
+case "torch":
+    guard args.count == 9, let d = Int(args[3]), let h = Int(args[4]), let w = Int(args[5]), let batch = Int(args[6]),
+          let steps = Int(args[7]), let threads = Int(args[8]) else { fail("usage: torch ARCH D H W BATCH STEPS THREADS") }
+    let engine = try TorchEngine.load()
+    engine.setThreads(threads)
+    engine.manualSeed(0)
+    let model = try engine.makeModel(architecture: args[2])
+    try model.configureAdam(learningRate: 1e-4)
+    let shape = [1, d, h, w], n = shape.reduce(1, *)
+    var rng = SeededRandom(seed: 1)
+    let x = (0..<(batch * n)).map { _ in Float(rng.unit()) }
+    let y = (0..<batch).map { Float($0 % 2) }
+    _ = try model.trainStep(x, targets: y, batch: batch, shape: shape) // warm-up
+    var start = Date()
+    for _ in 0..<steps { _ = try model.trainStep(x, targets: y, batch: batch, shape: shape) }
+    let train = Double(batch * steps) / Date().timeIntervalSince(start)
+    let one = Array(x.prefix(n))
+    _ = try model.predict(one, batch: 1, shape: shape)
+    start = Date()
+    for _ in 0..<steps { _ = try model.predict(one, batch: 1, shape: shape) }
+    let infer = Date().timeIntervalSince(start) / Double(steps) * 1000
+    print(String(format: "%.3f %.1f", train, infer))
 default:
     fail("unknown command \(args[1])")
 }

@@ -96,6 +96,7 @@ public struct Trainer: Sendable {
         do { try FileManager.default.createDirectory(atPath: ckpt, withIntermediateDirectories: true) } catch {
             throw .io(path: ckpt, reason: "cannot create the run folder")
         }
+        AtomicFile.removeStaleTemporaries(under: out)
         var state = State(fingerprint: o.fingerprint, epochsDone: 0, bestAUROC: nil, bestLoss: nil, bestEpoch: 0, history: [])
         if o.resume, let data = FileManager.default.contents(atPath: ckpt + "/state.json") {
             guard let s = try? JSONDecoder().decode(State.self, from: data) else { throw .io(path: ckpt + "/state.json", reason: "unreadable training state") }

@@ -67,6 +67,7 @@ public struct Converter: Sendable {
         } catch {
             throw .io(path: out, reason: "cannot create the output folder (\(error.localizedDescription))")
         }
+        AtomicFile.removeStaleTemporaries(under: out)
         // 1. Scan.
         let (files, scanSkips) = FileScanner.scan(options.inputs, exclude: [out])
         onEvent(.scanned(files: files.count))

@@ -137,6 +137,7 @@ public struct DatasetConverter: Sendable {
         do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
             throw .io(path: out, reason: "cannot create the output folder")
         }
+        AtomicFile.removeStaleTemporaries(under: out)
         let (cases, skipped, excluded) = try discover()
         let settings = options.settings
         let fingerprint = settings.fingerprint

@@ -42,6 +42,24 @@ public enum AtomicFile {
         }
     }
 
+    /// Removes temporary files that a killed run left under `dir` (dicomprep's `.NAME.tmp-PID-N` and
+    /// libtorch's `NAME.tmp-PID`) when their process is gone; returns how many.
+    @discardableResult
+    public static func removeStaleTemporaries(under dir: String) -> Int {
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return 0 }
+        var removed = 0
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            guard let r = name.range(of: ".tmp-", options: .backwards) else { continue }
+            let pidText = name[r.upperBound...].prefix { $0.isNumber }
+            guard let pid = Int32(pidText), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                if unlink(dir + "/" + rel) == 0 { removed += 1 }
+            }
+        }
+        return removed
+    }
+
     /// Writes bytes atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws(DicomPrepError) {
         let failure: DicomPrepError? = bytes.withUnsafeBytes { b -> DicomPrepError? in

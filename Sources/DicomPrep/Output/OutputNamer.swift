@@ -77,7 +77,7 @@ public struct OutputNamer: Sendable {
             rest = rest[rest.index(after: close)...]
         }
         name += rest
-        var base = Self.sanitize(name)
+        var base = Self.sanitize(keepPHI ? name : PHIScrubber(identity: i.identity).scrub(name))
         if let part = plan.part, !template.contains("{Part}") { base += "_part\(part)" }
         return base
     }
@@ -86,7 +86,8 @@ public struct OutputNamer: Sendable {
     public mutating func relativePath(for plan: SeriesPlan) -> String {
         var dir = ""
         if mirrorFolders && !plan.relativeDir.isEmpty {
-            dir = plan.relativeDir.split(separator: "/").map { Self.sanitize(String($0)) }.joined(separator: "/") + "/"
+            let x = keepPHI ? PHIScrubber.none : PHIScrubber(identity: plan.first.identity)
+            dir = plan.relativeDir.split(separator: "/").map { Self.sanitize(x.scrub(String($0))) }.joined(separator: "/") + "/"
         }
         let base = dir + baseName(for: plan)
         var candidate = base

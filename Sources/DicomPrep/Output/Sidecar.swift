@@ -69,17 +69,18 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public init(plan: SeriesPlan, volume: Volume, transforms: [String], fingerprint: String, keepPHI: Bool) {
         let i = plan.first
         let g = plan.geometry
+        let x = keepPHI ? PHIScrubber.none : PHIScrubber(identity: i.identity)
         Modality = i.modality.isEmpty ? nil : i.modality
-        Manufacturer = i.manufacturer
-        ManufacturersModelName = i.manufacturerModelName
+        Manufacturer = x.scrub(i.manufacturer)
+        ManufacturersModelName = x.scrub(i.manufacturerModelName)
         MagneticFieldStrength = i.magneticFieldStrength
-        SeriesDescription = i.seriesDescription
-        ProtocolName = i.protocolName
+        SeriesDescription = x.scrub(i.seriesDescription)
+        ProtocolName = x.scrub(i.protocolName)
         SeriesNumber = i.seriesNumber
-        ImageType = i.imageType.isEmpty ? nil : i.imageType
-        SequenceName = i.sequenceName
-        ScanningSequence = i.scanningSequence
-        BodyPartExamined = i.bodyPartExamined
+        ImageType = i.imageType.isEmpty ? nil : i.imageType.map { x.scrub($0) }
+        SequenceName = x.scrub(i.sequenceName)
+        ScanningSequence = x.scrub(i.scanningSequence)
+        BodyPartExamined = x.scrub(i.bodyPartExamined)
         EchoTime = i.echoTime.map { $0 / 1000 }
         RepetitionTime = i.repetitionTime.map { $0 / 1000 }
         InversionTime = i.inversionTime.map { $0 / 1000 }
@@ -107,7 +108,7 @@ public struct Sidecar: Codable, Sendable, Equatable {
         WindowCenter = volume.metadata.windowCenter
         WindowWidth = volume.metadata.windowWidth
         Transforms = transforms
-        Warnings = plan.warnings
+        Warnings = plan.warnings.map { SeriesWarning(kind: $0.kind, message: x.scrub($0.message)) }
         SourceFileCount = plan.usedPaths.count
         SourceFingerprint = fingerprint
         PHI = keepPHI ? i.identity : nil

@@ -63,7 +63,18 @@ public struct SeriesBuilder: Sendable {
             let label = Self.label(members[0])
             let dir = relativeDir(members[0])
             // 3. Split into consistent parts.
-            let parts = split(members)
+            var parts = split(members)
+            // A lone slice that disagrees with a real stack in size or orientation is an outlier (a stray
+            // localizer, a corrupt header), not a volume: it is refused by name rather than written.
+            if let largest = parts.map(\.instances.count).max(), largest >= 3 {
+                parts = parts.filter { part in
+                    guard part.instances.count == 1, part.instances[0].numberOfFrames == 1 else { return true }
+                    let odd = part.instances[0]
+                    failures.append(Failure(label: label, paths: [odd.path],
+                                            reason: "this slice differs from the other \(largest) slices of its series (\(part.reason)); a lone outlier slice is not written as a volume"))
+                    return false
+                }
+            }
             var seriesPlans: [SeriesPlan] = []
             for (index, part) in parts.enumerated() {
                 let partNo = parts.count > 1 ? index + 1 : nil
@@ -91,7 +102,7 @@ public struct SeriesBuilder: Sendable {
 
     /// A short label for messages and names: SeriesNumber and SeriesDescription, never identifiers.
     static func label(_ inst: DicomInstance) -> String {
-        let desc = inst.seriesDescription ?? inst.protocolName ?? inst.modality
+        let desc = PHIScrubber(identity: inst.identity).scrub(inst.seriesDescription ?? inst.protocolName ?? inst.modality)
         return [inst.seriesNumber.map(String.init), desc].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 

@@ -130,6 +130,16 @@ public struct RSNASynth: Sendable {
         }
     }
 
+    /// A simple case-independent value function for tests: a head-sized ellipse, with a bright blob when positive.
+    public static func defaultValue(positive: Bool) -> @Sendable (Int, Int, Int) -> Int {
+        { i, j, k in
+            let x = Double(i - 10) / 8, y = Double(j - 12) / 9
+            let inside = x * x + y * y < 1
+            let blob = positive && abs(i - 12) < 3 && abs(j - 12) < 3 && k > 2
+            return (inside ? 600 : 20) + (blob ? 700 : 0) + (i + j + k) % 13
+        }
+    }
+
     static func writeCase(root: String, id: String, split: String, positive: Bool, seed: UInt64,
                           matrix: Int, minSlices: Int, maxSlices: Int) throws(DicomPrepError) -> Int {
         var rng = SeededRandom(seed: seed)

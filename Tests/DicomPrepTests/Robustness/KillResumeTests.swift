@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+@testable import DicomPrep
+
+/// SIGKILL at random moments: every file present loads, and --resume completes the job with the same
+/// outputs as an uninterrupted run.
+final class KillResumeTests: XCTestCase {
+    var exe: String {
+        get throws {
+            for c in ["debug", "release"] {
+                let p = TestSupport.repoRoot.appendingPathComponent(".build/\(c)/dicomprep").path
+                if FileManager.default.isExecutableFile(atPath: p) { return p }
+            }
+            throw XCTSkip("the dicomprep executable is not built")
+        }
+    }
+
+    /// Starts the command and kills it with SIGKILL after `seconds`.
+    func runAndKill(_ exe: String, _ args: [String], after seconds: Double) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(useconds_t(seconds * 1_000_000))
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+    }
+
+    /// Every visible file loads: NIfTI through libnifti, JSON through the parser, PNG by its signature.
+    func assertEverythingPresentLoads(_ dir: URL, file: StaticString = #filePath, line: UInt = #line) {
+        guard let e = FileManager.default.enumerator(atPath: dir.path) else { return }
+        while let rel = e.nextObject() as? String {
+            let name = (rel as NSString).lastPathComponent
+            let path = dir.appendingPathComponent(rel).path
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue, !name.hasPrefix(".") else { continue }
+            if name.hasSuffix(".nii.gz") || name.hasSuffix(".nii") {
+                XCTAssertNoThrow(try NiftiIO.read(path), "\(rel) does not load", file: file, line: line)
+            } else if name.hasSuffix(".json") {
+                XCTAssertNoThrow(try JSONValue.parse(file: path), "\(rel) is not whole JSON", file: file, line: line)
+            }
+        }
+    }
+
+    func testConvertKilledAtRandomMomentsThenResumed() throws {
+        let exe = try exe
+        let input = TestSupport.tempDir("in")
+        var c = BenchCorpus()
+        c.series = 8
+        c.size = 192
+        c.minSlices = 30
+        c.maxSlices = 50
+        _ = try c.write(to: input.path)
+        let clean = TestSupport.tempDir("clean")
+        let (rc0, t0) = try TestSupport.run(exe, ["convert", input.path, "-o", clean.path, "-q", "--jobs", "1"])
+        XCTAssertEqual(rc0, 0, t0)
+        let out = TestSupport.tempDir("killed")
+        var rng = SeededRandom(seed: 77)
+        for _ in 0..<4 {
+            try runAndKill(exe, ["convert", input.path, "-o", out.path, "-q", "--jobs", "1", "--resume"], after: 0.03 + rng.unit() * 0.3)
+            assertEverythingPresentLoads(out)
+        }
+        let (rc, text) = try TestSupport.run(exe, ["convert", input.path, "-o", out.path, "-q", "--jobs", "1", "--resume"])
+        XCTAssertEqual(rc, 0, text)
+        let report = try JSONDecoder().decode(ConversionReport.self, from: Data(contentsOf: out.appendingPathComponent("dicomprep-report.json")))
+        XCTAssertEqual(report.outputs.count, 8)
+        for o in report.outputs {
+            let twin = clean.path + o.nifti.dropFirst(out.path.count)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: o.nifti)), try Data(contentsOf: URL(fileURLWithPath: twin)), o.nifti)
+        }
+        let leftovers = FileManager.default.enumerator(atPath: out.path)!.compactMap { $0 as? String }.filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [], "temporary files of killed runs are cleaned up")
+    }
+
+    func testDatasetConvertKilledThenResumed() throws {
+        let exe = try exe
+        let root = TestSupport.tempDir("rsna")
+        var s = RSNASynth()
+        s.trainCases = 10
+        s.testCases = 2
+        s.matrix = 48
+        _ = try s.write(to: root.path)
+        let args = ["--slices", "16", "--size", "32", "--jobs", "1", "--qc"]
+        let clean = TestSupport.tempDir("clean")
+        let (rc0, t0) = try TestSupport.run(exe, ["dataset", "convert", root.path, "-o", clean.path] + args)
+        XCTAssertEqual(rc0, 0, t0)
+        let out = TestSupport.tempDir("killed")
+        var rng = SeededRandom(seed: 5)
+        for _ in 0..<3 {
+            try runAndKill(exe, ["dataset", "convert", root.path, "-o", out.path, "--resume"] + args, after: 0.05 + rng.unit() * 0.4)
+            assertEverythingPresentLoads(out)
+        }
+        let (rc, text) = try TestSupport.run(exe, ["dataset", "convert", root.path, "-o", out.path, "--resume"] + args)
+        XCTAssertEqual(rc, 0, text)
+        let a = try JSONDecoder().decode(DatasetManifest.self, from: Data(contentsOf: clean.appendingPathComponent("dataset.json")))
+        let b = try JSONDecoder().decode(DatasetManifest.self, from: Data(contentsOf: out.appendingPathComponent("dataset.json")))
+        XCTAssertEqual(a.cases, b.cases, "the resumed dataset equals an uninterrupted one, checksums included")
+    }
+}
