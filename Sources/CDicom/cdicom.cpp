@@ -11,6 +11,7 @@
 #include "dcmtk/oflog/oflog.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -46,6 +47,16 @@ extern "C" void cd_init(void) {
     static std::once_flag once;
     try {
         std::call_once(once, [] {
+            // Start-up: load only the standard dictionary (dicomprep reads no private tag by name), not
+            // the private one too, unless the user chose dictionaries with DCMDICTPATH.
+            if (!std::getenv("DCMDICTPATH")) {
+                std::string first = DCM_DICT_DEFAULT_PATH;
+                first = first.substr(0, first.find(ENVIRONMENT_PATH_SEPARATOR));
+                if (FILE *f = std::fopen(first.c_str(), "r")) {
+                    std::fclose(f);
+                    setenv("DCMDICTPATH", first.c_str(), 0);
+                }
+            }
             OFLog::configure(OFLogger::OFF_LOG_LEVEL);
             // Elements written with VR UN (explicit VR files from some archives) get their dictionary VR.
             dcmEnableUnknownVRConversion.set(OFTrue);
