@@ -34,6 +34,29 @@ enum TestSupport {
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
     }
 
+    /// The built dicomprep executable, or a skip when it is not built.
+    static func executable() throws -> String {
+        for config in ["debug", "release"] {
+            let p = repoRoot.appendingPathComponent(".build/\(config)/dicomprep").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        throw XCTSkip("the dicomprep executable is not built")
+    }
+
+    /// Fails for every file under `dir` whose name or bytes (gzip decompressed) contain one of `secrets`.
+    static func assertNoSecret(in dir: URL, _ secrets: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        for rel in FileManager.default.enumerator(atPath: dir.path)!.compactMap({ $0 as? String }) {
+            for s in secrets where rel.localizedCaseInsensitiveContains(s) { XCTFail("file name \(rel) leaks \(s)", file: file, line: line) }
+            let path = dir.appendingPathComponent(rel).path
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            if rel.hasSuffix(".gz") { bytes = Data(try Gzip.decompressFile(path, limit: 256 << 20)) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            for s in secrets where text.localizedCaseInsensitiveContains(s) { XCTFail("\(rel) leaks \(s)", file: file, line: line) }
+        }
+    }
+
     /// Whether an executable is on PATH.
     static func which(_ tool: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

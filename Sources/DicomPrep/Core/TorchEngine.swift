@@ -21,12 +21,10 @@ public final class TorchEngine: @unchecked Sendable {
     static func candidates() -> [String] {
         var c: [String] = []
         if let e = ProcessInfo.processInfo.environment["DICOMPREP_TORCH_ENGINE"] { c.append(e) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
+        for dir in Resources.executableAncestors() {
             c.append(dir.appendingPathComponent("libdicomprep_torch.so").path)
             c.append(dir.appendingPathComponent(".build/libdicomprep_torch.so").path)
             c.append(dir.appendingPathComponent("lib/dicomprep/libdicomprep_torch.so").path)
-            dir.deleteLastPathComponent()
         }
         c.append(FileManager.default.currentDirectoryPath + "/.build/libdicomprep_torch.so")
         return c

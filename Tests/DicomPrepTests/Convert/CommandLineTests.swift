@@ -4,15 +4,7 @@ import XCTest
 
 /// The executable's exit status and messages, run as a user would.
 final class CommandLineTests: XCTestCase {
-    var exe: String {
-        get throws {
-            for config in ["debug", "release"] {
-                let p = TestSupport.repoRoot.appendingPathComponent(".build/\(config)/dicomprep").path
-                if FileManager.default.isExecutableFile(atPath: p) { return p }
-            }
-            throw XCTSkip("the dicomprep executable is not built")
-        }
-    }
+    var exe: String { get throws { try TestSupport.executable() } }
 
     func testExitStatuses() throws {
         let exe = try exe

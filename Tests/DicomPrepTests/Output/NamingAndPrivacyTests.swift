@@ -64,17 +64,7 @@ final class NamingAndPrivacyTests: XCTestCase {
                        uids.studyInstanceUID, uids.seriesInstanceUID, uids.sopInstanceUID]
         let (r, out) = try TestSupport.convert([dir.path])
         XCTAssertEqual(r.outputs.count, 1)
-        let files = FileManager.default.enumerator(atPath: out.path)!.compactMap { $0 as? String }
-        for f in files {
-            for secret in secrets { XCTAssertFalse(f.contains(secret), "file name \(f) leaks \(secret)") }
-            let path = out.appendingPathComponent(f).path
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
-            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-            if f.hasSuffix(".gz") { bytes = Data(try Gzip.decompressFile(path, limit: 64 << 20)) }
-            let text = String(decoding: bytes, as: UTF8.self)
-            for secret in secrets { XCTAssertFalse(text.contains(secret), "\(f) leaks \(secret)") }
-        }
+        try TestSupport.assertNoSecret(in: out, secrets)
         // --keep-phi is the way to keep them.
         let (kept, _) = try TestSupport.convert([dir.path]) { $0.keepPHI = true }
         let side = try String(contentsOfFile: kept.outputs[0].sidecar, encoding: .utf8)

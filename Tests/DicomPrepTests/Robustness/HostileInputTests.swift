@@ -5,15 +5,7 @@ import XCTest
 /// Broken and hostile input: each bad file is named with its reason, good series in the same folder are
 /// converted, the exit status is 1, nothing crashes and nothing is written outside -o.
 final class HostileInputTests: XCTestCase {
-    var exe: String {
-        get throws {
-            for c in ["debug", "release"] {
-                let p = TestSupport.repoRoot.appendingPathComponent(".build/\(c)/dicomprep").path
-                if FileManager.default.isExecutableFile(atPath: p) { return p }
-            }
-            throw XCTSkip("the dicomprep executable is not built")
-        }
-    }
+    var exe: String { get throws { try TestSupport.executable() } }
 
     /// Writes an image header (and optionally pixels) by hand.
     func write(_ path: String, rows: String = "16", columns: String = "16", frames: String? = nil, pixels: Int?, sopClass: String = "1.2.840.10008.5.1.4.1.1.4", series: String? = nil, orientation: String = "1\\0\\0\\0\\1\\0", position: String = "0\\0\\0") throws {

@@ -5,15 +5,7 @@ import XCTest
 /// SIGKILL at random moments: every file present loads, and --resume completes the job with the same
 /// outputs as an uninterrupted run.
 final class KillResumeTests: XCTestCase {
-    var exe: String {
-        get throws {
-            for c in ["debug", "release"] {
-                let p = TestSupport.repoRoot.appendingPathComponent(".build/\(c)/dicomprep").path
-                if FileManager.default.isExecutableFile(atPath: p) { return p }
-            }
-            throw XCTSkip("the dicomprep executable is not built")
-        }
-    }
+    var exe: String { get throws { try TestSupport.executable() } }
 
     /// Starts the command and kills it with SIGKILL after `seconds`.
     func runAndKill(_ exe: String, _ args: [String], after seconds: Double) throws {

@@ -14,21 +14,6 @@ final class PrivacyTests: XCTestCase {
     static let secrets = ["ZAPHOD", "BEEBLEBROX", "PID-4242", "19420511", "ACC-88231", "Magrathea", "SLARTIBARTFAST", "HEARTOFGOLD",
                           "20211024", "20211025", "20211026", "STUDY-99417"]
 
-    /// Every byte under `dir` (gzip decompressed), and every file name.
-    func assertNoSecret(in dir: URL, extra: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let all = Self.secrets + extra
-        for rel in FileManager.default.enumerator(atPath: dir.path)!.compactMap({ $0 as? String }) {
-            for s in all where rel.localizedCaseInsensitiveContains(s) { XCTFail("file name \(rel) leaks \(s)", file: file, line: line) }
-            let path = dir.appendingPathComponent(rel).path
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else { continue }
-            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-            if rel.hasSuffix(".gz") { bytes = Data(try Gzip.decompressFile(path, limit: 256 << 20)) }
-            let text = String(decoding: bytes, as: UTF8.self)
-            for s in all where text.localizedCaseInsensitiveContains(s) { XCTFail("\(rel) leaks \(s)", file: file, line: line) }
-        }
-    }
-
     func testConvertDatasetManifestsAndQCCarryNoIdentifiers() throws {
         let root = TestSupport.tempDir("phi")
         var uids: [String] = []
@@ -49,7 +34,7 @@ final class PrivacyTests: XCTestCase {
         try "BraTS21ID,MGMT_value\n11,1\n12,0\n13,1\n14,0\n".write(to: root.appendingPathComponent("train_labels.csv"), atomically: true, encoding: .utf8)
         let (conv, convOut) = try TestSupport.convert([root.path])
         XCTAssertEqual(conv.outputs.count, 8)
-        try assertNoSecret(in: convOut, extra: uids)
+        try TestSupport.assertNoSecret(in: convOut, Self.secrets + uids)
 
         let out = TestSupport.tempDir("phi-ds")
         var o = DatasetOptions(root: root.path, outputDir: out.path, layout: try DatasetLayout.load(file: TestSupport.repoRoot.appendingPathComponent("manifests/layouts/rsna-miccai-2021.json").path))
@@ -60,7 +45,7 @@ final class PrivacyTests: XCTestCase {
         let m = try DatasetConverter(options: o).run()
         XCTAssertEqual(m.counts.cases, 4)
         _ = try ManifestSplit.split(datasetFile: out.appendingPathComponent("dataset.json").path, out: out.appendingPathComponent("m").path, valFraction: 0.5, seed: 1, folds: nil, sequence: "T1wCE")
-        try assertNoSecret(in: out, extra: uids)
+        try TestSupport.assertNoSecret(in: out, Self.secrets + uids)
         XCTAssertEqual(m.cases.map(\.id), ["00011", "00012", "00013", "00014"], "cases are named by the dataset's own ids")
 
         let (kept, keptOut) = try TestSupport.convert([root.path]) { $0.keepPHI = true }
