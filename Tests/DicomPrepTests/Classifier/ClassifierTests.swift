@@ -139,6 +139,28 @@ final class ClassifierTests: XCTestCase {
         XCTAssertTrue(parts.hasPrefix("12 4 (24, 24, 12)"), parts)
     }
 
+    /// `train --folds` trains every fold of `manifest split --folds K` in one command.
+    func testKFoldTrainingFromTheCommandLine() throws {
+        _ = try engine()
+        let exe = try TestSupport.executable()
+        let p = Self.prepared
+        let folds = TestSupport.tempDir("folds")
+        _ = try ManifestSplit.split(datasetFile: p.out.appendingPathComponent("dataset.json").path, out: folds.path, valFraction: 0.2, seed: 3, folds: 2, sequence: "T1wCE")
+        let run = TestSupport.tempDir("kfold")
+        let (rc, text) = try TestSupport.run(exe, ["train", "--folds", folds.path, "-o", run.path, "--arch", "resnet-small", "--input", "12x24x24",
+                                                   "--epochs", "1", "--batch-size", "4", "--threads", "2"])
+        XCTAssertEqual(rc, 0, text)
+        for k in 0..<2 { XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("fold-\(k)/model.pt").path)) }
+        let summary = try JSONValue.parse(file: run.appendingPathComponent("folds.json").path)
+        XCTAssertEqual(summary["folds"]?.arrayValue?.count, 2)
+        // Both folds predict together.
+        let out = run.appendingPathComponent("p.csv").path
+        let (prc, ptext) = try TestSupport.run(exe, ["predict", "--model", run.appendingPathComponent("fold-0").path, "--model", run.appendingPathComponent("fold-1").path,
+                                                     p.root.appendingPathComponent("test").path, "-o", out])
+        XCTAssertEqual(prc, 0, ptext)
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count, 5)
+    }
+
     func testMetricsAndEvaluate() throws {
         XCTAssertEqual(Metrics.auroc(scores: [0.1, 0.4, 0.35, 0.8], labels: [0, 0, 1, 1]), 0.75)
         XCTAssertEqual(Metrics.auroc(scores: [0.5, 0.5], labels: [0, 1]), 0.5, "ties count half")
