@@ -68,8 +68,22 @@ extern "C" int cd_j2k_decode(const uint8_t *data, size_t len, uint32_t rows, uin
         opj_dparameters_t p;
         opj_set_default_decoder_parameters(&p);
         opj_image_t *img = nullptr;
-        bool ok = opj_setup_decoder(codec, &p) && opj_read_header(s, codec, &img) && opj_decode(codec, s, img) &&
-                  opj_end_decompress(codec, s);
+        bool ok = opj_setup_decoder(codec, &p) && opj_read_header(s, codec, &img);
+        // The codestream's own header must agree with the DICOM header before anything is decoded:
+        // a crafted SIZ marker can declare gigapixels (found by fuzzing: OpenJPEG then allocates 8 GB).
+        if (ok && img) {
+            uint64_t w = (uint64_t)img->x1 - img->x0, h = (uint64_t)img->y1 - img->y0;
+            if (img->numcomps != 1 || w != cols || h != rows) {
+                std::snprintf(err, errcap, "codestream declares %llux%llu with %u component(s) but the header says %ux%u, 1 component",
+                              (unsigned long long)w, (unsigned long long)h, img->numcomps, cols, rows);
+                int rc = img->numcomps != 1 ? CD_UNSUPPORTED : CD_ERROR;
+                opj_image_destroy(img);
+                opj_stream_destroy(s);
+                opj_destroy_codec(codec);
+                return rc;
+            }
+        }
+        ok = ok && opj_decode(codec, s, img) && opj_end_decompress(codec, s);
         opj_stream_destroy(s);
         opj_destroy_codec(codec);
         if (!ok || !img) {
