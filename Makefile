@@ -63,7 +63,7 @@ test: deps torch monai-env
 	$(SWIFT) test --disable-swift-testing 2>&1 | tee .build/test.log; status=$${PIPESTATUS[0]}; \
 	line=$$(grep -E "Executed [0-9]+ tests?" .build/test.log | tail -1); \
 	n=$$(echo "$$line" | sed -E "s/.*Executed ([0-9]+) tests?.*/\1/"); \
-	f=$$(echo "$$line" | sed -E "s/.*with ([0-9]+) failures?.*/\1/"); \
+	f=$$(echo "$$line" | grep -oE "[0-9]+ failures?" | grep -oE "^[0-9]+" || echo 0); \
 	s=$$(echo "$$line" | grep -oE "[0-9]+ tests? skipped" | grep -oE "^[0-9]+" || echo 0); \
 	echo "swift-tests: $$((n - f - s)) passed, $$f failed, $$s skipped"; exit $$status
 
