@@ -292,6 +292,34 @@ static bool framesOf(DcmPixelSequence *seq, uint32_t frames, std::vector<std::ve
     return true;
 }
 
+// dcmtk 3.6.7's DJCodecDecoder::scanJpegDataForBitDepth walks the marker segments of a JPEG stream to find
+// its frame header and never advances past a TEM marker (0xFF01): a crafted stream makes it loop forever
+// (found by fuzzing). This walks the same way and says whether that scan would get stuck.
+static bool jpegBitDepthScanWouldHang(const Uint8 *d, Uint32 n) {
+    Uint32 off = 0;
+    while (off + 4 < n) {
+        unsigned v = (unsigned(d[off]) << 8) | d[off + 1];
+        unsigned len = (unsigned(d[off + 2]) << 8) | d[off + 3];
+        if ((v >= 0xffc0 && v <= 0xffcf) && v != 0xffc4 && v != 0xffc8 && v != 0xffcc) return false; // SOF: found
+        if (v == 0xff01) return true;                                                               // TEM: stuck
+        if (v == 0xffc4 || v == 0xffc8 || v == 0xffcc || (v >= 0xffda && v <= 0xffdf) || (v >= 0xffe0 && v <= 0xfffe))
+            off += len + 2;
+        else if ((v >= 0xffd0 && v <= 0xffd9)) off += 2;
+        else if (v == 0xffff) off += 1;
+        else if (d[off] == 0xff && d[off + 1] > 2 && d[off + 1] <= 0xbf) off += 2;
+        else return false; // dcmtk stops at an invalid marker
+    }
+    return false;
+}
+
+static bool isDcmtkJPEG(const char *uid) {
+    std::string u(uid ? uid : "");
+    const std::string p = "1.2.840.10008.1.2.4.";
+    if (u.compare(0, p.size(), p) != 0) return false;
+    int n = std::atoi(u.c_str() + p.size());
+    return n >= 50 && n <= 70;
+}
+
 static const char *xferName(E_TransferSyntax x) {
     DcmXfer xf(x);
     return xf.getXferName();
@@ -345,6 +373,22 @@ extern "C" int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, 
         if (!DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) {
             setErr(err, errcap, std::string("transfer syntax ") + xf.getXferID() + " (" + xferName(x) + ") has no decoder");
             return CD_UNSUPPORTED;
+        }
+        if (isDcmtkJPEG(xf.getXferID())) {
+            DcmPixelSequence *seq = encapsulated(pd, x);
+            if (!seq) {
+                setErr(err, errcap, "JPEG PixelData is not encapsulated correctly");
+                return CD_ERROR;
+            }
+            for (unsigned long i = 1; i < seq->card(); i++) {
+                DcmPixelItem *it = nullptr;
+                Uint8 *p = nullptr;
+                if (seq->getItem(it, i).good() && it && it->getLength() > 0 && it->getUint8Array(p).good() && p &&
+                    jpegBitDepthScanWouldHang(p, it->getLength())) {
+                    setErr(err, errcap, "corrupt JPEG stream: a TEM marker stands where the frame header should be");
+                    return CD_ERROR;
+                }
+            }
         }
         OFCondition c = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (c.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit)) {

@@ -103,7 +103,8 @@ public struct SeriesBuilder: Sendable {
     /// A short label for messages and names: SeriesNumber and SeriesDescription, never identifiers.
     static func label(_ inst: DicomInstance) -> String {
         let desc = PHIScrubber(identity: inst.identity).scrub(inst.seriesDescription ?? inst.protocolName ?? inst.modality)
-        return [inst.seriesNumber.map(String.init), desc].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        let label = [inst.seriesNumber.map(String.init), desc].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        return label.isEmpty ? "(unnamed)" : label
     }
 
     // MARK: splitting
