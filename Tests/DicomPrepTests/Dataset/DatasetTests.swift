@@ -163,6 +163,22 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(seen.sorted(), m.cases.filter { $0.label != nil }.map(\.id).sorted())
     }
 
+    /// --plane axial puts every input's slices along S, whatever plane each series was acquired in.
+    func testPlaneAxialAndScaledStorage() throws {
+        var o = try options(TestSupport.tempDir("plane"))
+        o.sequences = ["T2w"]
+        o.plane = .axial
+        o.storage = .scaledInt16
+        let m = try DatasetConverter(options: o).run()
+        XCTAssertTrue(m.cases.contains { $0.sequences[0].acquisitionPlane != "AXIAL" }, "the synthetic data mixes planes")
+        for c in m.cases {
+            let img = try NiftiIO.read(o.outputDir + "/" + c.sequences[0].input.path)
+            XCTAssertEqual(img.sform.axisCodes, "RAS", c.id)
+            XCTAssertEqual(img.datatypeCode, 4)
+            XCTAssertEqual(img.scaledValues.max() ?? 0, 1, accuracy: 1e-4)
+        }
+    }
+
     func testLayoutHelpers() throws {
         let l = try layout
         XCTAssertEqual(l.normalizeID("12"), "00012")
