@@ -95,12 +95,7 @@ struct Convert: ParsableCommand {
             case let .parsed(n): if !quiet { Terminal.out("found \(n) volumes to write") }
             }
         }
-        let outcome: Result<ConversionReport, DicomPrepError>
-        do throws(DicomPrepError) { outcome = .success(try converter.run()) } catch { outcome = .failure(error) }
-        guard case let .success(r) = outcome else {
-            if case let .failure(e) = outcome { Terminal.error("error: \(e)") }
-            throw ExitCode(2)
-        }
+        let r = try orExit { () throws(DicomPrepError) in try converter.run() }
         Terminal.out("\(r.counts.volumes) volumes written; files: \(r.counts.scanned) scanned, \(r.counts.used) used, \(r.counts.duplicate) duplicate, \(r.counts.skipped) skipped; \(r.failedSeries.count) series not written; report: \(report ?? output + "/dicomprep-report.json")")
         if r.exitStatus != 0 { throw ExitCode(Int32(r.exitStatus)) }
     }

@@ -77,11 +77,7 @@ struct DatasetConvert: ParsableCommand {
     var compressionLevel = 1
 
     func run() throws {
-        let layoutValue: DatasetLayout
-        switch Result(catching: { () throws(DicomPrepError) in try DatasetLayout.named(layout) }) {
-        case let .success(l): layoutValue = l
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        let layoutValue: DatasetLayout = try orExit { () throws(DicomPrepError) in try DatasetLayout.named(layout) }
         var o = DatasetOptions(root: root, outputDir: output, layout: layoutValue)
         o.sequences = sequences?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         o.slices = slices
@@ -114,11 +110,7 @@ struct DatasetConvert: ParsableCommand {
             bar.value?.update(done: p.done, note: p.caseID + (p.resumed ? " (kept)" : ""))
             for f in p.failures { Terminal.error("\(p.caseID): \(f)") }
         }
-        let m: DatasetManifest
-        switch Result(catching: { () throws(DicomPrepError) in try converter.run() }) {
-        case let .success(x): m = x
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        let m: DatasetManifest = try orExit { () throws(DicomPrepError) in try converter.run() }
         for f in m.failed { Terminal.error("not converted: \(f.split.map { $0 + "/" } ?? "")\(f.id): \(f.reason)") }
         Terminal.out("\(m.counts.cases) cases (\(m.counts.labeled) labelled, \(m.counts.positive) positive), \(m.counts.sequences) series; \(m.counts.failed) failed, \(m.counts.excluded) excluded, \(m.counts.resumed) kept from an earlier run; \(output)/dataset.json")
         if qc { Terminal.out("quality control: \(output)/index.html") }
@@ -141,10 +133,8 @@ struct DatasetMerge_: ParsableCommand {
     var output: String
 
     func run() throws {
-        switch Result(catching: { () throws(DicomPrepError) in try DatasetMerge.merge(shards, into: output) }) {
-        case let .success(m): Terminal.out("merged \(shards.count) shards: \(m.counts.cases) cases into \(output)/dataset.json")
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        let m = try orExit { () throws(DicomPrepError) in try DatasetMerge.merge(shards, into: output) }
+        Terminal.out("merged \(shards.count) shards: \(m.counts.cases) cases into \(output)/dataset.json")
     }
 }
 

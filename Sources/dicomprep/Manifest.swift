@@ -34,14 +34,9 @@ struct ManifestSplitCommand: ParsableCommand {
     var sequence: String?
 
     func run() throws {
-        switch Result(catching: { () throws(DicomPrepError) in
+        let r = try orExit { () throws(DicomPrepError) in
             try ManifestSplit.split(datasetFile: dataset, out: output, valFraction: valFraction, seed: seed, folds: folds, sequence: sequence)
-        }) {
-        case let .success(r):
-            Terminal.out("\(r.trainCount) training and \(r.validationCount) validation cases\(folds.map { " per fold (\($0) folds)" } ?? ""); wrote \(r.files.count) files to \(output)")
-        case let .failure(e):
-            Terminal.error("error: \(e)")
-            throw ExitCode(2)
         }
+        Terminal.out("\(r.trainCount) training and \(r.validationCount) validation cases\(folds.map { " per fold (\($0) folds)" } ?? ""); wrote \(r.files.count) files to \(output)")
     }
 }

@@ -32,11 +32,7 @@ struct Predict: ParsableCommand {
             if bar.value == nil { bar.value = ProgressBar(total: total, label: "cases") }
             bar.value?.update(done: n, note: id)
         }
-        let r: PredictionsReport
-        switch Result(catching: { () throws(DicomPrepError) in try p.run() }) {
-        case let .success(x): r = x
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        let r: PredictionsReport = try orExit { () throws(DicomPrepError) in try p.run() }
         var idColumn = "BraTS21ID", valueColumn = "MGMT_value"
         if let layoutName = try? ModelMetadata.load(bundle: models[0]).preprocessing?.layout,
            let layout = try? DatasetLayout.named(layoutName), let sub = layout.submission {
@@ -44,13 +40,9 @@ struct Predict: ParsableCommand {
             valueColumn = sub.valueColumn
         }
         let json = URL(fileURLWithPath: output).deletingPathExtension().path + ".json"
-        let written = Result(catching: { () throws(DicomPrepError) in
+        try orExit { () throws(DicomPrepError) in
             try AtomicFile.write(text: Predictor.csv(r, idColumn: idColumn, valueColumn: valueColumn), to: output)
             try JSONOutput.write(r, to: json)
-        })
-        if case let .failure(e) = written {
-            Terminal.error("error: \(e)")
-            throw ExitCode(2)
         }
         Terminal.out("\(r.predictions.count) cases predicted with \(models.count) model(s): \(output), \(json)")
         for f in r.failed { Terminal.error("not predicted: \(f.id): \(f.reason)") }
@@ -76,17 +68,9 @@ struct Evaluate: ParsableCommand {
     var json = false
 
     func run() throws {
-        let r: EvaluationReport
-        switch Result(catching: { () throws(DicomPrepError) in try EvaluationReport.evaluate(predictions: predictions, labels: labels, threshold: threshold) }) {
-        case let .success(x): r = x
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        let r: EvaluationReport = try orExit { () throws(DicomPrepError) in try EvaluationReport.evaluate(predictions: predictions, labels: labels, threshold: threshold) }
         if json {
-            let text: String
-            switch Result(catching: { () throws(DicomPrepError) in try JSONOutput.encode(r) }) {
-            case let .success(t): text = t
-            case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-            }
+            let text: String = try orExit { () throws(DicomPrepError) in try JSONOutput.encode(r) }
             Terminal.out(text.trimmingCharacters(in: .newlines))
         } else {
             let m = r.metrics

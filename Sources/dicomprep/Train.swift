@@ -91,10 +91,7 @@ struct Train: ParsableCommand {
                 Terminal.out("\(label)epoch \(m.epoch): lr \(m.learningRate) train loss \(String(format: "%.4f", m.trainLoss)) val loss \(String(format: "%.4f", m.validationLoss)) val AUROC \(m.validationAUROC.map { String(format: "%.3f", $0) } ?? "n/a") accuracy \(String(format: "%.3f", m.validationAccuracy)) \(String(format: "%.1f", m.seconds)) s\(best ? " (best)" : "")")
             }
         }
-        switch Result(catching: { () throws(DicomPrepError) in try trainer.run() }) {
-        case let .success(m): return m
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        return try orExit { () throws(DicomPrepError) in try trainer.run() }
     }
 
     func run() throws {

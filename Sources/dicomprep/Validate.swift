@@ -25,11 +25,7 @@ struct Validate: ParsableCommand {
             Terminal.error("error: cannot find the schemas folder; pass --schemas DIR or set DICOMPREP_SCHEMAS")
             throw ExitCode(2)
         }
-        let store: SchemaStore
-        switch Result(catching: { () throws(DicomPrepError) in try SchemaStore(directory: dir) }) {
-        case let .success(s): store = s
-        case let .failure(e): Terminal.error("error: \(e)"); throw ExitCode(2)
-        }
+        let store: SchemaStore = try orExit { () throws(DicomPrepError) in try SchemaStore(directory: dir) }
         var bad = 0
         if dicom {
             guard let schema else { throw ValidationError("--dicom needs --schema (e.g. dicom-mr-image)") }
