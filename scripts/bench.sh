@@ -130,7 +130,8 @@ MEM=$(free -g | awk '/Mem:/ {print $2}')
   echo "Produced by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $CPU, $CORES cores, ${MEM} GiB,"
   echo "$(. /etc/os-release; echo "$PRETTY_NAME"), $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//'), dcm2niix $(dcm2niix -v 2>/dev/null | grep -oE 'v[0-9.]+' | head -1)."
   echo "Median of $REPS runs (start-up: of 10), warm page cache. dicomprep writes gzip level $LEVEL (libdeflate, parallel"
-  echo "members); dcm2niix \`-z y\` uses pigz. Peak RSS from \`/usr/bin/time -v\`."
+  echo "members); dcm2niix \`-z y\` uses pigz. Peak RSS from \`/usr/bin/time -v\`. Timings on this shared 2-core VM"
+  echo "vary by roughly ±15% from one run to the next; ratios of tools measured in the same run are steadier."
   echo
   echo "Corpus: \`dicomprep synth bench --series $SERIES\`: $SERIES series of 256×256 int16 (12 bits stored), 60–180 slices,"
   echo "axial/sagittal/coronal, $FILES files, $MB MB of DICOM."
