@@ -98,8 +98,7 @@ public struct DatasetConverter: Sendable {
             foundSplit = true
             for name in names.sorted(by: NaturalOrder.less) {
                 var isDir: ObjCBool = false
-                FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir)
-                guard isDir.boolValue else {
+                guard FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), isDir.boolValue else {
                     if !name.hasPrefix(".") { skipped.append(.init(id: name, split: split.name, reason: "not a case folder (a file)")) }
                     continue
                 }
