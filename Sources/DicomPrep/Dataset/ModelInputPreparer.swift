@@ -43,9 +43,11 @@ public enum ModelInputPreparer {
             warnings.append("another series in the folder (\(p.label), \(p.geometry.slices) slices) not used: the largest one was taken")
         }
         warnings += main.warnings.map(\.message)
-        let full = try VolumeBuilder.build(main, threads: threads)
         let hasVOI = main.first.voiLUT != nil || main.frame(main.volumes[0][0]).windowWidth != nil
-        let source = settings.voi && hasVOI ? try VolumeBuilder.build(main, values: ValueOptions(applyVOI: true), threads: threads) : full
+        // With a VOI window the series is built twice (real values, and windowed for the model): decode once.
+        let decoded = settings.voi && hasVOI ? DecodedPixels() : nil
+        let full = try VolumeBuilder.build(main, threads: threads, decoded: decoded)
+        let source = decoded != nil ? try VolumeBuilder.build(main, values: ValueOptions(applyVOI: true), threads: threads, decoded: decoded) : full
         let resized = try basePipeline(settings).apply(source)
         let input = try Pipeline([SliceWindow(count: settings.slices), Normalize(settings.normalize)]).apply(resized)
         return Prepared(plan: main, full: full, resized: resized, input: input, warnings: warnings)

@@ -1,3 +1,4 @@
+import Foundation
 /// How stored values become output values.
 public struct ValueOptions: Sendable {
     /// Apply the VOI LUT / window (as pydicom's apply_voi_lut) after the modality LUT.
@@ -18,7 +19,9 @@ public struct ValueOptions: Sendable {
 /// provably fits, otherwise int32 narrowed afterwards. Otherwise values go through Float and are
 /// narrowed to int16 only when every one is an integer in range.
 public enum VolumeBuilder {
-    public static func build(_ plan: SeriesPlan, values: ValueOptions = ValueOptions(), threads: Int = Parallel.cores) throws(DicomPrepError) -> Volume {
+    /// `decoded` lets a second build of the same plan (e.g. with the VOI LUT) reuse the first one's decoding.
+    public static func build(_ plan: SeriesPlan, values: ValueOptions = ValueOptions(), threads: Int = Parallel.cores,
+                             decoded: DecodedPixels? = nil) throws(DicomPrepError) -> Volume {
         let g = plan.geometry
         let nx = g.columns, ny = g.rows, nz = g.slices, nt = g.timepoints
         let sliceSize = nx * ny
@@ -50,7 +53,7 @@ public enum VolumeBuilder {
             var out = [Int16](repeating: 0, count: total)
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
                 let dest = SendableBuffer(buf)
-                try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                _ = try decodeAll(plan, plans, threads: threads, decoded: decoded) { inst, stored, frame, slot in
                     let f = inst.frames[frame]
                     let s = Int32(f.rescaleSlope), b = Int32(f.rescaleIntercept)
                     let base = frame * sliceSize, o = slot * sliceSize
@@ -70,7 +73,7 @@ public enum VolumeBuilder {
             var range = (min: Int64.max, max: Int64.min)
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
                 let dest = SendableBuffer(buf)
-                let stats = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                let stats = try decodeAll(plan, plans, threads: threads, decoded: decoded) { inst, stored, frame, slot in
                     let f = inst.frames[frame]
                     let s = Int64(f.rescaleSlope), b = Int64(f.rescaleIntercept)
                     let base = frame * sliceSize, o = slot * sliceSize
@@ -97,7 +100,7 @@ public enum VolumeBuilder {
             var allIntegral = true, mn = 0.0, mx = 0.0
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
                 let dest = SendableBuffer(buf)
-                let stats = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                let stats = try decodeAll(plan, plans, threads: threads, decoded: decoded) { inst, stored, frame, slot in
                     let mapper = ValueMapper(instance: inst, frame: inst.frames[frame], applyVOI: values.applyVOI)
                     let base = frame * sliceSize, o = slot * sliceSize
                     var whole = true, lo = Double.infinity, hi = -Double.infinity
@@ -134,7 +137,7 @@ public enum VolumeBuilder {
 
     /// Decodes every instance once (in parallel) and hands each used frame to `place`, which returns
     /// (all values integral, min, max) of what it wrote; the combined statistics are returned.
-    static func decodeAll(_ plan: SeriesPlan, _ destinations: [[(frame: Int, slot: Int)]], threads: Int,
+    static func decodeAll(_ plan: SeriesPlan, _ destinations: [[(frame: Int, slot: Int)]], threads: Int, decoded: DecodedPixels?,
                           _ place: @escaping @Sendable (DicomInstance, [Int32], Int, Int) -> (Bool, Double, Double)) throws(DicomPrepError) -> (integral: Bool, min: Double, max: Double) {
         let failure = UnsafeSendableBox<DicomPrepError?>(nil)
         let stats = UnsafeSendableBox((integral: true, min: Double.infinity, max: -Double.infinity))
@@ -143,7 +146,13 @@ public enum VolumeBuilder {
             if failure.withLock({ $0 != nil }) { return }
             let inst = plan.instances[i]
             do throws(DicomPrepError) {
-                let stored = try PixelDecoder.storedValues(inst)
+                let stored: [Int32]
+                if let d = decoded?.values(inst.path) {
+                    stored = d
+                } else {
+                    stored = try PixelDecoder.storedValues(inst)
+                    decoded?.keep(inst.path, stored)
+                }
                 var whole = true, lo = Double.infinity, hi = -Double.infinity
                 for (frame, slot) in dests.value[i] {
                     let r = place(inst, stored, frame, slot)
@@ -183,6 +192,15 @@ public enum VolumeBuilder {
         case .uint8: return .uint8(d.map { clamp($0, UInt8.self) })
         }
     }
+}
+
+/// Stored values of decoded files, kept for a second build of the same series.
+public final class DecodedPixels: @unchecked Sendable {
+    private var byPath: [String: [Int32]] = [:]
+    private let lock = NSLock()
+    public init() {}
+    func values(_ path: String) -> [Int32]? { lock.withLock { byPath[path] } }
+    func keep(_ path: String, _ v: [Int32]) { lock.withLock { byPath[path] = v } }
 }
 
 /// A buffer written from several threads at disjoint indices.
