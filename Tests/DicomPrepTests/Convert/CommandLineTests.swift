@@ -13,7 +13,7 @@ final class CommandLineTests: XCTestCase {
         let out = TestSupport.tempDir("out")
         var (rc, text) = try TestSupport.run(exe, ["convert", dir.path, "-o", out.path, "-q"])
         XCTAssertEqual(rc, 0, text)
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("bad; $(rm -rf x) %s.dcm").path, contents: Data("junk".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent("bad; $(rm -rf x) %s.dcm").path, contents: Data("junk".utf8)))
         (rc, text) = try TestSupport.run(exe, ["convert", dir.path, "-o", TestSupport.tempDir("out2").path, "-q"])
         XCTAssertEqual(rc, 1)
         XCTAssertTrue(text.contains("bad; $(rm -rf x) %s.dcm"), "stderr must name the file: \(text)")

@@ -131,7 +131,7 @@ final class GeometryTests: XCTestCase {
 
     func testNonUniformSpacingIsFlagged() throws {
         let dir = TestSupport.tempDir()
-        var s = SyntheticSeries()
+        let s = SyntheticSeries()
         try s.write(to: dir.path)
         // Move one slice by 0.7 mm along the normal.
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(by: NaturalOrder.less)

@@ -6,16 +6,16 @@ import XCTest
 final class ReportTests: XCTestCase {
     func testBadFilesAreSkippedByNameAndGoodSeriesStillConverted() throws {
         let dir = TestSupport.tempDir()
-        var s = SyntheticSeries()
+        let s = SyntheticSeries()
         try s.write(to: dir.appendingPathComponent("good").path)
         let fm = FileManager.default
-        fm.createFile(atPath: dir.appendingPathComponent("empty.dcm").path, contents: Data())
-        fm.createFile(atPath: dir.appendingPathComponent("notes.txt").path, contents: Data("hello, not DICOM\n".utf8))
+        XCTAssertTrue(fm.createFile(atPath: dir.appendingPathComponent("empty.dcm").path, contents: Data()))
+        XCTAssertTrue(fm.createFile(atPath: dir.appendingPathComponent("notes.txt").path, contents: Data("hello, not DICOM\n".utf8)))
         var rng = SeededRandom(seed: 3)
-        fm.createFile(atPath: dir.appendingPathComponent("random.dcm").path, contents: Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+        XCTAssertTrue(fm.createFile(atPath: dir.appendingPathComponent("random.dcm").path, contents: Data((0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) })))
         // Truncated copy of a good file.
         let good = try Data(contentsOf: dir.appendingPathComponent("good/Image-1.dcm"))
-        fm.createFile(atPath: dir.appendingPathComponent("truncated.dcm").path, contents: good.prefix(good.count - 300))
+        XCTAssertTrue(fm.createFile(atPath: dir.appendingPathComponent("truncated.dcm").path, contents: good.prefix(good.count - 300)))
         if let fixtures = TestSupport.fixtures {
             for f in ["test-SR.dcm", "rtplan.dcm", "MR_truncated.dcm"] {
                 try fm.copyItem(at: fixtures.appendingPathComponent(f), to: dir.appendingPathComponent(f))
@@ -43,7 +43,7 @@ final class ReportTests: XCTestCase {
 
     func testNothingConvertibleIsExitStatusTwo() throws {
         let dir = TestSupport.tempDir()
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("x.txt").path, contents: Data("no".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent("x.txt").path, contents: Data("no".utf8)))
         let (r, _) = try TestSupport.convert([dir.path])
         XCTAssertEqual(r.exitStatus, 2)
         XCTAssertEqual(r.counts.skipped, 1)

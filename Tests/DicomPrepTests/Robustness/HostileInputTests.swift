@@ -54,12 +54,12 @@ final class HostileInputTests: XCTestCase {
         }
         let bad = input.appendingPathComponent("bad").path
         try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: bad + "/empty.dcm", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/empty.dcm", contents: Data()))
         var rng = SeededRandom(seed: 9)
-        FileManager.default.createFile(atPath: bad + "/random.dcm", contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }))
-        FileManager.default.createFile(atPath: bad + "/readme.txt", contents: Data("this is not DICOM\n".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/random.dcm", contents: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) })))
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/readme.txt", contents: Data("this is not DICOM\n".utf8)))
         let whole = try Data(contentsOf: URL(fileURLWithPath: goodDir + "/plain"))
-        FileManager.default.createFile(atPath: bad + "/truncated.dcm", contents: whole.prefix(whole.count / 2))
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/truncated.dcm", contents: whole.prefix(whole.count / 2)))
         try write(bad + "/short-pixels.dcm", pixels: 100)
         try write(bad + "/no-pixels.dcm", pixels: nil)
         try write(bad + "/DICOMDIR", pixels: nil, sopClass: "1.2.840.10008.1.3.10")
@@ -72,7 +72,7 @@ final class HostileInputTests: XCTestCase {
         }
         try FileManager.default.createSymbolicLink(atPath: bad + "/loop", withDestinationPath: input.path)
         try FileManager.default.createSymbolicLink(atPath: bad + "/dangling.dcm", withDestinationPath: bad + "/nowhere")
-        FileManager.default.createFile(atPath: bad + "/locked.dcm", contents: whole)
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/locked.dcm", contents: whole))
         chmod(bad + "/locked.dcm", 0)
         let locked = access(bad + "/locked.dcm", R_OK) != 0 // root reads it anyway
 

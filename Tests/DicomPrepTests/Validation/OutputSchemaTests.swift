@@ -21,7 +21,7 @@ final class OutputSchemaTests: XCTestCase {
         m.multiframe = true
         m.seriesNumber = 9
         try m.write(to: dir.appendingPathComponent("b").path)
-        FileManager.default.createFile(atPath: dir.appendingPathComponent("junk.txt").path, contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.appendingPathComponent("junk.txt").path, contents: Data("x".utf8)))
         for keep in [false, true] {
             let (r, out) = try TestSupport.convert([dir.path]) { $0.keepPHI = keep; $0.reorient = keep ? "RAS" : nil }
             XCTAssertEqual(r.outputs.count, 2)
