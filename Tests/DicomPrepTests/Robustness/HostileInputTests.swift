@@ -8,7 +8,7 @@ final class HostileInputTests: XCTestCase {
     var exe: String { get throws { try TestSupport.executable() } }
 
     /// Writes an image header (and optionally pixels) by hand.
-    func write(_ path: String, rows: String = "16", columns: String = "16", frames: String? = nil, pixels: Int?, sopClass: String = "1.2.840.10008.5.1.4.1.1.4", series: String? = nil, orientation: String = "1\\0\\0\\0\\1\\0", position: String = "0\\0\\0") throws {
+    func write(_ path: String, rows: String = "16", columns: String = "16", frames: String? = nil, pixels: Int?, sopClass: String = "1.2.840.10008.5.1.4.1.1.4", series: String? = nil, orientation: String = "1\\0\\0\\0\\1\\0", position: String = "0\\0\\0", colour: Bool = false) throws {
         let w = try DicomWriter(path: path)
         try w.set(.sopClassUID, sopClass)
         var rng = SeededRandom(seed: UInt64(abs(path.hashValue)))
@@ -22,8 +22,8 @@ final class HostileInputTests: XCTestCase {
         try w.set(.bitsStored, "12")
         try w.set(.highBit, "11")
         try w.set(.pixelRepresentation, "0")
-        try w.set(.samplesPerPixel, "1")
-        try w.set(.photometricInterpretation, "MONOCHROME2")
+        try w.set(.samplesPerPixel, colour ? "3" : "1")
+        try w.set(.photometricInterpretation, colour ? "RGB" : "MONOCHROME2")
         try w.set(.pixelSpacing, "1\\1")
         try w.set(.imageOrientationPatient, orientation)
         try w.set(.imagePositionPatient, position)
@@ -64,6 +64,7 @@ final class HostileInputTests: XCTestCase {
         try write(bad + "/no-pixels.dcm", pixels: nil)
         try write(bad + "/DICOMDIR", pixels: nil, sopClass: "1.2.840.10008.1.3.10")
         try write(bad + "/huge.dcm", rows: "65535", columns: "65535", frames: "100000", pixels: 64)
+        try write(bad + "/colour.dcm", pixels: 16 * 16 * 3 * 2, colour: true)
         // In the good series' folder: a slice of other size and one of other orientation, same series.
         try write(goodDir + "/odd-size.dcm", rows: "10", columns: "10", pixels: 200, series: goodUID, orientation: "1\\0\\0\\0\\1\\0", position: "-100\\-120\\200")
         try write(goodDir + "/odd-orientation.dcm", rows: "24", columns: "20", pixels: 960, series: goodUID, orientation: "0\\1\\0\\0\\0\\-1", position: "-100\\-120\\300")
@@ -85,7 +86,7 @@ final class HostileInputTests: XCTestCase {
         let reasons = Dictionary(report.skipped.map { (URL(fileURLWithPath: $0.path).lastPathComponent, $0.reason) }, uniquingKeysWith: { a, _ in a })
         let expected: [String: String] = [
             "empty.dcm": "DICOM", "random.dcm": "", "readme.txt": "", "truncated.dcm": "", "short-pixels.dcm": "shorter",
-            "no-pixels.dcm": "no PixelData", "DICOMDIR": "DICOMDIR", "huge.dcm": "4 GiB", "odd-size.dcm": "Rows/Columns",
+            "no-pixels.dcm": "no PixelData", "DICOMDIR": "DICOMDIR", "huge.dcm": "4 GiB", "colour.dcm": "colour", "odd-size.dcm": "Rows/Columns",
             "odd-orientation.dcm": "ImageOrientationPatient", "dangling.dcm": "link",
         ]
         for (name, fragment) in expected {
