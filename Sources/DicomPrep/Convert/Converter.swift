@@ -75,24 +75,10 @@ public struct Converter: Sendable {
         for s in scanSkips { onEvent(.skipped(s)) }
 
         // 2. Parse headers in parallel.
-        let parsed = UnsafeSendableBox([Result<DicomInstance, DicomPrepError>?](repeating: nil, count: files.count))
-        Parallel.forEach(count: files.count, threads: options.jobs) { i in
-            let r = catching { () throws(DicomPrepError) in try InstanceParser.parse(path: files[i].path) }
-            parsed.withLock { $0[i] = r }
-        }
-        var instances: [DicomInstance] = []
-        var relDir: [String: String] = [:]
-        for (i, r) in parsed.take().enumerated() {
-            switch r! {
-            case let .success(inst):
-                instances.append(inst)
-                relDir[inst.path] = files[i].relativeDir
-            case let .failure(e):
-                let s = SkippedEntry(path: files[i].path, reason: e.reason)
-                skipped.append(s)
-                onEvent(.skipped(s))
-            }
-        }
+        let parsed = InstanceParser.parseAll(files, threads: options.jobs)
+        for s in parsed.skipped { onEvent(.skipped(s)) }
+        skipped += parsed.skipped
+        let instances = parsed.instances, relDir = parsed.relativeDir
 
         // 3. Group, split, sort.
         let builder = SeriesBuilder(spacingTolerance: options.spacingTolerance)

@@ -17,6 +17,34 @@ public enum InstanceParser {
         ("1.2.840.10008.5.1.4.1.1.9.", "waveform"),
     ]
 
+    /// Parsed files, and those that could not be parsed with the reason.
+    public struct Parsed: Sendable {
+        public var instances: [DicomInstance]
+        /// Each parsed file's folder relative to its input root, by path.
+        public var relativeDir: [String: String]
+        public var skipped: [SkippedEntry]
+    }
+
+    /// Parses scanned files on up to `threads` threads; the result keeps the files' order.
+    public static func parseAll(_ files: [ScannedFile], threads: Int) -> Parsed {
+        let results = UnsafeSendableBox([Result<DicomInstance, DicomPrepError>?](repeating: nil, count: files.count))
+        Parallel.forEach(count: files.count, threads: threads) { i in
+            let r = catching { () throws(DicomPrepError) in try parse(path: files[i].path) }
+            results.withLock { $0[i] = r }
+        }
+        var out = Parsed(instances: [], relativeDir: [:], skipped: [])
+        for (i, r) in results.take().enumerated() {
+            switch r! {
+            case let .success(inst):
+                out.instances.append(inst)
+                out.relativeDir[inst.path] = files[i].relativeDir
+            case let .failure(e):
+                out.skipped.append(SkippedEntry(path: files[i].path, reason: e.reason))
+            }
+        }
+        return out
+    }
+
     /// Reads and parses one file.
     public static func parse(path: String) throws(DicomPrepError) -> DicomInstance {
         let obj = try DicomObject(reading: path)

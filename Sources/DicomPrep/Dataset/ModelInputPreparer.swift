@@ -24,14 +24,9 @@ public enum ModelInputPreparer {
 
     public static func prepare(folder: String, name: String, settings: DatasetSettings, threads: Int = Parallel.cores) throws(DicomPrepError) -> Prepared {
         let (files, scanSkips) = FileScanner.scan([folder])
-        var instances: [DicomInstance] = []
-        var warnings: [String] = scanSkips.map { "skipped \($0.path): \($0.reason)" }
-        for f in files {
-            switch catching({ () throws(DicomPrepError) in try InstanceParser.parse(path: f.path) }) {
-            case let .success(i): instances.append(i)
-            case let .failure(e): warnings.append("skipped \(f.path): \(e.reason)")
-            }
-        }
+        let parsed = InstanceParser.parseAll(files, threads: threads)
+        let instances = parsed.instances
+        var warnings: [String] = (scanSkips + parsed.skipped).map { "skipped \($0.path): \($0.reason)" }
         guard !instances.isEmpty else { throw .invalidSeries(name: name, reason: "no readable DICOM image in \(folder)") }
         let built = SeriesBuilder().build(instances)
         for f in built.failures { warnings.append("series \(f.label) not used: \(f.reason)") }

@@ -33,20 +33,9 @@ public struct InspectReport: Codable, Sendable {
 public enum Inspector {
     public static func inspect(_ inputs: [String], spacingTolerance: Double = 0.1, jobs: Int = Parallel.cores) -> InspectReport {
         let (files, scanSkips) = FileScanner.scan(inputs)
-        let parsed = UnsafeSendableBox([Result<DicomInstance, DicomPrepError>?](repeating: nil, count: files.count))
-        Parallel.forEach(count: files.count, threads: jobs) { i in
-            let r = catching { () throws(DicomPrepError) in try InstanceParser.parse(path: files[i].path) }
-            parsed.withLock { $0[i] = r }
-        }
-        var skipped = scanSkips
-        var instances: [DicomInstance] = []
-        var rel: [String: String] = [:]
-        for (i, r) in parsed.take().enumerated() {
-            switch r! {
-            case let .success(inst): instances.append(inst); rel[inst.path] = files[i].relativeDir
-            case let .failure(e): skipped.append(SkippedEntry(path: files[i].path, reason: e.reason))
-            }
-        }
+        let parsed = InstanceParser.parseAll(files, threads: jobs)
+        var skipped = scanSkips + parsed.skipped
+        let instances = parsed.instances, rel = parsed.relativeDir
         let built = SeriesBuilder(spacingTolerance: spacingTolerance).build(instances, relativeDir: { rel[$0.path] ?? "" })
         for f in built.failures { for p in f.paths { skipped.append(SkippedEntry(path: p, reason: "series \(f.label): \(f.reason)")) } }
         let series = built.plans.map { p in

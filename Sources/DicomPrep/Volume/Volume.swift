@@ -76,11 +76,9 @@ public enum VoxelData: Sendable, Equatable {
 
 /// Descriptive, non-identifying facts about where a volume came from, carried to the sidecar.
 public struct VolumeMetadata: Sendable {
-    public var seriesLabel: String = ""
     public var photometric: String = "MONOCHROME2"
     public var valueMapping: String = "modality LUT"
     public var warnings: [SeriesWarning] = []
-    public var sourceFiles: [String] = []
     public var geometry: SeriesGeometry?
     /// The first slice's window (for VOI and viewers).
     public var windowCenter: Double?

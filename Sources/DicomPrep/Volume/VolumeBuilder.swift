@@ -123,11 +123,9 @@ public enum VolumeBuilder {
         }
 
         var meta = VolumeMetadata()
-        meta.seriesLabel = plan.label
         meta.photometric = plan.first.photometric
         meta.valueMapping = values.applyVOI ? "modality LUT + VOI LUT (\(plan.first.voiLUT != nil ? "VOI LUT Sequence" : plan.first.voiFunction))" : "modality LUT"
         meta.warnings = plan.warnings
-        meta.sourceFiles = plan.usedPaths
         meta.geometry = g
         let f0 = plan.frame(plan.volumes[0][0])
         meta.windowCenter = f0.windowCenter
