@@ -149,6 +149,51 @@ extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_
     CD_GUARD_END
 }
 
+extern "C" int cd_get_bytes(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint8_t *buf,
+                            size_t cap, size_t *needed, char *vr) {
+    char *err = nullptr;
+    size_t errcap = 0;
+    CD_GUARD_BEGIN
+    if (needed) *needed = 0;
+    if (vr) { vr[0] = 0; }
+    DcmItem *item = walk(obj, tags, items, depth, false);
+    if (!item) return CD_ABSENT;
+    DcmElement *el = nullptr;
+    if (item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad() || !el) return CD_ABSENT;
+    if (el->getLength() == 0 || el->ident() == EVR_SQ) return CD_ABSENT;
+    if (vr) { std::snprintf(vr, 3, "%s", DcmVR(el->getVR()).getVRName()); }
+    const Uint8 *data = nullptr;
+    size_t n = 0;
+    std::string text;
+    if (el->isaString()) {
+        char *s = nullptr;
+        if (el->getString(s).bad() || !s) return CD_ABSENT;
+        text.assign(s, el->getLength());
+        data = reinterpret_cast<const Uint8 *>(text.data());
+        n = text.size();
+    } else {
+        // Binary VRs: dcmtk keeps values in the host's byte order; x86_64 and arm64 are little-endian.
+        Uint8 *raw = nullptr;
+        if (el->getUint8Array(raw).good() && raw) {
+            data = raw;
+        } else {
+            Uint16 *w = nullptr; Float32 *f = nullptr; Float64 *d = nullptr; Sint32 *sl = nullptr; Uint32 *ul = nullptr; Sint16 *ss = nullptr;
+            if (el->getUint16Array(w).good() && w) data = reinterpret_cast<Uint8 *>(w);
+            else if (el->getSint16Array(ss).good() && ss) data = reinterpret_cast<Uint8 *>(ss);
+            else if (el->getFloat32Array(f).good() && f) data = reinterpret_cast<Uint8 *>(f);
+            else if (el->getFloat64Array(d).good() && d) data = reinterpret_cast<Uint8 *>(d);
+            else if (el->getSint32Array(sl).good() && sl) data = reinterpret_cast<Uint8 *>(sl);
+            else if (el->getUint32Array(ul).good() && ul) data = reinterpret_cast<Uint8 *>(ul);
+        }
+        if (!data) return CD_ABSENT;
+        n = el->getLength();
+    }
+    if (needed) *needed = n;
+    if (cap > 0 && buf) std::memcpy(buf, data, n < cap ? n : cap);
+    return CD_OK;
+    CD_GUARD_END
+}
+
 extern "C" int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint32_t *count) {
     char *err = nullptr;
     size_t errcap = 0;

@@ -3,6 +3,8 @@
 public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The file is not DICOM, or dcmtk could not parse it.
     case unreadable(path: String, reason: String)
+    /// The file is not DICOM at all (no preamble, no DICOM attributes): a note, a spreadsheet, a README.
+    case notDicom(path: String, reason: String)
     /// A DICOM object that holds no image (SR, RT plan, presentation state, DICOMDIR, ...).
     case notAnImage(path: String, reason: String)
     /// An image that dicomprep does not convert (colour, unsupported transfer syntax, ...).
@@ -19,6 +21,7 @@ public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable 
     public var description: String {
         switch self {
         case let .unreadable(p, r): return "\(p): not readable as DICOM: \(r)"
+        case let .notDicom(p, r): return "\(p): not DICOM: \(r)"
         case let .notAnImage(p, r): return "\(p): not an image: \(r)"
         case let .unsupported(p, r): return "\(p): not supported: \(r)"
         case let .corrupt(p, r): return "\(p): corrupt: \(r)"
@@ -31,7 +34,7 @@ public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The file or series the error is about.
     public var subject: String {
         switch self {
-        case let .unreadable(p, _), let .notAnImage(p, _), let .unsupported(p, _), let .corrupt(p, _), let .io(p, _):
+        case let .unreadable(p, _), let .notDicom(p, _), let .notAnImage(p, _), let .unsupported(p, _), let .corrupt(p, _), let .io(p, _):
             return p
         case let .invalidSeries(n, _): return n
         case .usage: return ""
@@ -42,6 +45,7 @@ public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable 
     public var reason: String {
         switch self {
         case let .unreadable(_, r): return "not readable as DICOM: \(r)"
+        case let .notDicom(_, r): return "not DICOM: \(r)"
         case let .notAnImage(_, r): return "not an image: \(r)"
         case let .unsupported(_, r): return "not supported: \(r)"
         case let .corrupt(_, r): return "corrupt: \(r)"

@@ -30,6 +30,11 @@ void cd_close(cd_object *obj);
  * the text is truncated (and NUL-terminated) when it does not fit into cap. */
 int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
                   char *buf, size_t cap, size_t *needed);
+/* The element's raw value bytes (little-endian for binary VRs; the text for string VRs) and its VR
+ * (two letters, NUL-terminated, into vr[3]). *needed receives the length; truncated when cap is short.
+ * Used for private elements: the Siemens CSA header (OB/UN) and vendor numbers read as UN in implicit VR. */
+int cd_get_bytes(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
+                 uint8_t *buf, size_t cap, size_t *needed, char *vr);
 /* The number of items of a sequence element. */
 int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint32_t *count);
 /* The UID of the transfer syntax the file was read in ("" for a new dataset). */

@@ -16,6 +16,8 @@ public struct ConvertOptions: Sendable {
     public var keepPHI = false
     public var spacingTolerance = 0.1
     public var resume = false
+    /// Echoes of a series in one 4D output instead of one output per echo.
+    public var mergeEchoes = false
 
     public init(inputs: [String], outputDir: String) {
         self.inputs = inputs
@@ -81,7 +83,7 @@ public struct Converter: Sendable {
         let instances = parsed.instances, relDir = parsed.relativeDir
 
         // 3. Group, split, sort.
-        let builder = SeriesBuilder(spacingTolerance: options.spacingTolerance)
+        let builder = SeriesBuilder(spacingTolerance: options.spacingTolerance, mergeEchoes: options.mergeEchoes)
         let built = builder.build(instances, relativeDir: { relDir[$0.path] ?? "" })
         onEvent(.parsed(series: built.plans.count))
         for d in built.duplicates { onEvent(.duplicate(d)) }
@@ -146,7 +148,9 @@ public struct Converter: Sendable {
         }
         let scannedSet = Set(files.map(\.path))
         let skippedFiles = Set(skipped.map(\.path)).intersection(scannedSet).subtracting(used).subtracting(dupFiles)
-        let exit: Int = outputs.isEmpty ? 2 : ((skipped.isEmpty && failed.isEmpty) ? 0 : 1)
+        // Files that are not DICOM at all (a README, a spreadsheet in the export) are listed but are no error.
+        let problems = skipped.filter { $0.notDicom != true }
+        let exit: Int = outputs.isEmpty ? 2 : ((problems.isEmpty && failed.isEmpty) ? 0 : 1)
         let report = ConversionReport(
             inputs: options.inputs, outputDir: out, filesScanned: files.count, outputs: outputs,
             duplicates: built.duplicates, skipped: skipped, failedSeries: failed,
@@ -175,9 +179,14 @@ public struct Converter: Sendable {
         }
         var volume = try VolumeBuilder.build(plan, values: options.values, threads: threads)
         volume = try pipeline.apply(volume)
-        let sidecar = Sidecar(plan: plan, volume: volume, transforms: pipeline.names, fingerprint: fingerprint, keepPHI: options.keepPHI)
-        // The volume first, then its sidecar: a sidecar always describes a complete volume.
+        let acquisition = AcquisitionFields(plan: plan, affine: volume.affine)
+        let sidecar = Sidecar(plan: plan, volume: volume, transforms: pipeline.names, fingerprint: fingerprint, keepPHI: options.keepPHI,
+                              acquisition: acquisition, philipsDisplayValues: options.values.philipsDisplayValues)
+        // The volume first, then its gradient table, then its sidecar: a sidecar always describes a complete output.
         try writer.write(volume, to: nifti, description: "dicomprep \(DicomPrepVersion.string) \(plan.geometry.sortKey)")
+        let stem = options.outputDir + "/" + name
+        if let bval = acquisition.bvalText { try AtomicFile.write(text: bval, to: stem + ".bval") }
+        if let bvec = acquisition.bvecText { try AtomicFile.write(text: bvec, to: stem + ".bvec") }
         try JSONOutput.write(sidecar, to: sidecarPath)
         return entry(volume.dims, resumed: false)
     }
@@ -191,7 +200,7 @@ public struct Converter: Sendable {
             h.update(Array("\(inst.path)|\(inst.fileSize)|\(mtime)\n".utf8))
         }
         let o = options
-        h.update(Array("voi=\(o.values.applyVOI) dtype=\(o.values.dataType?.rawValue ?? "auto") reorient=\(o.reorient ?? "-") gzip=\(o.gzip) tol=\(o.spacingTolerance) phi=\(o.keepPHI) v=\(DicomPrepVersion.string)".utf8))
+        h.update(Array("voi=\(o.values.applyVOI) philipsDisplay=\(o.values.philipsDisplayValues) merge=\(o.mergeEchoes) dtype=\(o.values.dataType?.rawValue ?? "auto") reorient=\(o.reorient ?? "-") gzip=\(o.gzip) tol=\(o.spacingTolerance) phi=\(o.keepPHI) v=\(DicomPrepVersion.string)".utf8))
         return h.finalize()
     }
 }

@@ -69,6 +69,35 @@ final class DicomObject {
 
     func string(_ tag: Tag) -> String? { string(TagPath(tag)) }
 
+    /// The element's raw value bytes and VR (little-endian numbers for binary VRs, the text for string VRs).
+    func bytes(_ path: TagPath) -> (bytes: [UInt8], vr: String)? {
+        var buf = [UInt8](repeating: 0, count: 512)
+        var needed = 0
+        var vr = [CChar](repeating: 0, count: 3)
+        var rc = cd_get_bytes(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed, &vr)
+        if rc == CD_OK && needed > buf.count {
+            buf = [UInt8](repeating: 0, count: needed)
+            rc = cd_get_bytes(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed, &vr)
+        }
+        guard rc == CD_OK else { return nil }
+        return (Array(buf.prefix(needed)), Self.text(vr))
+    }
+
+    /// Resolves a private element by its creator: (group, xx<<8 | element) where (group, 00xx) holds `creator`.
+    /// `steps` is the sequence path of the item that holds both (empty for the top level).
+    func privateTag(_ group: UInt16, creator: String, element: UInt8, in steps: [(Tag, Int)] = []) -> TagPath? {
+        for block in UInt16(0x10)...UInt16(0xFF) {
+            guard let c = string(TagPath(steps, Tag(group, block))) else {
+                if block >= 0x20 { break }
+                continue
+            }
+            if c.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(creator) == .orderedSame {
+                return TagPath(steps, Tag(group, block << 8 | UInt16(element)))
+            }
+        }
+        return nil
+    }
+
     /// The number of items in a sequence (0 when absent).
     func itemCount(_ path: TagPath) -> Int {
         var n: UInt32 = 0

@@ -20,6 +20,70 @@ public struct FrameInfo: Sendable, Equatable {
     public var inStackPosition: Int?
     public var temporalIndex: Int?
     public var acquisitionNumber: Int?
+    /// Echo number of this frame (enhanced files carry it per frame in vendor items).
+    public var echoNumber: Int?
+    /// Magnitude, phase, real, imaginary or a derived map: frames of different kinds are separate outputs.
+    public var component: ImageComponent = .magnitude
+    /// Diffusion weighting (s/mm²) and gradient direction (patient LPS, unit length), where the file gives them.
+    public var bValue: Double?
+    public var gradient: Vector3?
+    /// When this frame (slice) was acquired, in seconds on a clock shared by the series (slice timing).
+    public var acquisitionTime: Double?
+    /// Philips private scale slope (2005,100E): precise value = (stored × slope + intercept) / (slope × this).
+    public var philipsScaleSlope: Double?
+}
+
+/// What kind of value an image holds; the suffix names the output the way the reference converter does.
+public enum ImageComponent: String, Sendable, Codable, Equatable, Comparable {
+    case magnitude, phase, real, imaginary, fieldMapHz, derived
+
+    public var suffix: String {
+        switch self {
+        case .magnitude: return ""
+        case .phase: return "_ph"
+        case .real: return "_real"
+        case .imaginary: return "_imaginary"
+        case .fieldMapHz: return "_fieldmaphz"
+        case .derived: return "_derived"
+        }
+    }
+
+    public static func < (a: ImageComponent, b: ImageComponent) -> Bool {
+        let order: [ImageComponent] = [.magnitude, .phase, .real, .imaginary, .fieldMapHz, .derived]
+        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    }
+}
+
+/// A Siemens mosaic: one stored frame tiles every slice of a volume.
+public struct MosaicLayout: Sendable, Equatable {
+    /// The stored frame's size.
+    public var storedRows: Int
+    public var storedColumns: Int
+    /// Tiles per row of the mosaic (the mosaic is tilesPerRow × tilesPerRow tiles).
+    public var tilesPerRow: Int
+    /// Slices actually present (NumberOfImagesInMosaic).
+    public var slices: Int
+}
+
+/// Series-level acquisition facts for BIDS timing and encoding fields (vendor fields read where known).
+public struct AcquisitionFacts: Sendable, Equatable {
+    /// "2D" or "3D" (MRAcquisitionType).
+    public var mrAcquisitionType: String?
+    /// InPlanePhaseEncodingDirection: "ROW" or "COL".
+    public var phaseEncodingAxis: String?
+    /// Whether phase encoding runs along the positive axis direction (Siemens CSA / XA); nil where unknown.
+    public var phaseEncodingPositive: Bool?
+    /// Siemens BandwidthPerPixelPhaseEncode (Hz).
+    public var bandwidthPerPixelPhaseEncode: Double?
+    /// Effective echo spacing in seconds given directly by the vendor (GE 0043,102C / ASSET).
+    public var vendorEchoSpacing: Double?
+    /// Vendor pulse sequence name (GE 0019,109C, enhanced 0018,9005).
+    public var pulseSequenceName: String?
+    /// Where per-slice times came from ("MosaicRefAcqTimes", "FrameAcquisitionDateTime", ...).
+    public var sliceTimeSource: String?
+    /// Where diffusion values came from.
+    public var diffusionSource: String?
+    public init() {}
 }
 
 /// A lookup table (Modality or VOI LUT Sequence item).
@@ -83,6 +147,11 @@ public struct DicomInstance: Sendable {
     public var rawPixelSpacing: [Double]?
     /// Identifying attributes (PHI), used only with --keep-phi. Keys are DICOM keywords.
     public var identity: [String: String]
+    /// Set when the file is a Siemens mosaic: `rows`/`columns`/`numberOfFrames` then describe the tiles.
+    public var mosaic: MosaicLayout? = nil
+    public var acquisition = AcquisitionFacts()
+    /// Manufacturer in upper case, for vendor rules.
+    public var vendor: String { (manufacturer ?? "").uppercased() }
 
     /// The signed/unsigned range of the stored values.
     public var storedRange: ClosedRange<Int64> {

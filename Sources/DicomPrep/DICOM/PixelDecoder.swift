@@ -18,13 +18,20 @@ public enum PixelDecoder {
         if inst.bitsAllocated == 32 && inst.bitsStored == 32 && inst.pixelRepresentation == 0 {
             throw .unsupported(path: p, reason: "unsigned 32-bit stored values")
         }
-        let bytes = UInt64(inst.rows) * UInt64(inst.columns) * UInt64(inst.numberOfFrames) * UInt64(inst.bitsAllocated / 8)
+        let s = stored(inst)
+        let bytes = UInt64(s.rows) * UInt64(s.columns) * UInt64(s.frames) * UInt64(inst.bitsAllocated / 8)
         guard bytes <= maxDecodedBytes else {
-            throw .corrupt(path: p, reason: "declared size \(inst.rows)x\(inst.columns)x\(inst.numberOfFrames) frames (\(bytes) bytes) exceeds the 4 GiB limit")
+            throw .corrupt(path: p, reason: "declared size \(s.rows)x\(s.columns)x\(s.frames) frames (\(bytes) bytes) exceeds the 4 GiB limit")
         }
     }
 
-    /// All frames' stored values, frame after frame, row after row.
+    /// The size of what the file stores: a mosaic stores one large frame that holds every tile.
+    static func stored(_ inst: DicomInstance) -> (rows: Int, columns: Int, frames: Int) {
+        if let m = inst.mosaic { return (m.storedRows, m.storedColumns, 1) }
+        return (inst.rows, inst.columns, inst.numberOfFrames)
+    }
+
+    /// All frames' stored values, frame after frame, row after row (a mosaic's tiles as frames).
     public static func storedValues(_ inst: DicomInstance) throws(DicomPrepError) -> [Int32] {
         try check(inst)
         let obj = try DicomObject(reading: inst.path)
@@ -35,15 +42,16 @@ public enum PixelDecoder {
         let p = inst.path
         guard let info = obj.pixelInfo() else { throw .notAnImage(path: p, reason: "no PixelData") }
         let bytesPerSample = inst.bitsAllocated / 8
-        let count = inst.rows * inst.columns * inst.numberOfFrames
+        let dims = stored(inst)
+        let count = dims.rows * dims.columns * dims.frames
         let needed = UInt64(count * bytesPerSample)
         if info.encapsulated {
             guard info.decodable else {
                 throw .unsupported(path: p, reason: "transfer syntax \(inst.transferSyntax) (\(TransferSyntax.name(inst.transferSyntax))) has no decoder here")
             }
             guard info.fragments >= 1 else { throw .corrupt(path: p, reason: "compressed PixelData has no fragments") }
-            if inst.numberOfFrames > info.fragments {
-                throw .corrupt(path: p, reason: "NumberOfFrames \(inst.numberOfFrames) but only \(info.fragments) compressed fragments")
+            if dims.frames > info.fragments {
+                throw .corrupt(path: p, reason: "NumberOfFrames \(dims.frames) but only \(info.fragments) compressed fragments")
             }
         } else if info.length < needed {
             throw .corrupt(path: p, reason: "PixelData is shorter than Rows x Columns x frames (\(info.length) of \(needed) bytes)")
@@ -51,14 +59,34 @@ public enum PixelDecoder {
         var raw = [UInt8](repeating: 0, count: Int(needed))
         let failure: DicomPrepError? = raw.withUnsafeMutableBytes { buf -> DicomPrepError? in
             do throws(DicomPrepError) {
-                try obj.decodePixels(frames: inst.numberOfFrames, rows: inst.rows, columns: inst.columns,
+                try obj.decodePixels(frames: dims.frames, rows: dims.rows, columns: dims.columns,
                                      bitsAllocated: inst.bitsAllocated, into: buf)
                 return nil
             } catch { return error }
         }
         if let failure { throw failure }
-        return unpack(raw, count: count, bitsAllocated: inst.bitsAllocated, bitsStored: inst.bitsStored,
-                      highBit: inst.highBit, signed: inst.pixelRepresentation == 1)
+        let values = unpack(raw, count: count, bitsAllocated: inst.bitsAllocated, bitsStored: inst.bitsStored,
+                            highBit: inst.highBit, signed: inst.pixelRepresentation == 1)
+        guard let m = inst.mosaic else { return values }
+        return untile(values, m, rows: inst.rows, columns: inst.columns)
+    }
+
+    /// Cuts a mosaic into its tiles, tile k (row-major across the mosaic) becoming frame k.
+    static func untile(_ v: [Int32], _ m: MosaicLayout, rows r: Int, columns c: Int) -> [Int32] {
+        var out = [Int32](repeating: 0, count: r * c * m.slices)
+        out.withUnsafeMutableBufferPointer { o in
+            v.withUnsafeBufferPointer { src in
+                for k in 0..<m.slices {
+                    let ty = k / m.tilesPerRow, tx = k % m.tilesPerRow
+                    for y in 0..<r {
+                        let from = (ty * r + y) * m.storedColumns + tx * c
+                        let to = (k * r + y) * c
+                        for x in 0..<c { o[to + x] = src[from + x] }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Masks raw samples to BitsStored (at HighBit) and sign-extends signed data.

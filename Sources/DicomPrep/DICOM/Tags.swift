@@ -91,4 +91,18 @@ public extension Tag {
     static let inStackPositionNumber = Tag(0x0020, 0x9057)
     static let temporalPositionIndex = Tag(0x0020, 0x9128)
     static let frameAcquisitionNumber = Tag(0x0020, 0x9156)
+    // Acquisition, timing and diffusion.
+    static let mrAcquisitionType = Tag(0x0018, 0x0023)
+    static let triggerTime = Tag(0x0018, 0x1060)
+    static let inPlanePhaseEncodingDirection = Tag(0x0018, 0x1312)
+    static let pulseSequenceName = Tag(0x0018, 0x9005)
+    static let frameAcquisitionDateTime = Tag(0x0018, 0x9074)
+    static let mrTimingAndRelatedParametersSequence = Tag(0x0018, 0x9112)
+    static let mrFOVGeometrySequence = Tag(0x0018, 0x9125)
+    static let mrImageFrameTypeSequence = Tag(0x0018, 0x9226)
+    static let complexImageComponent = Tag(0x0008, 0x9208)
+    static let mrDiffusionSequence = Tag(0x0018, 0x9117)
+    static let diffusionGradientDirectionSequence = Tag(0x0018, 0x9076)
+    static let diffusionBValue = Tag(0x0018, 0x9087)
+    static let diffusionGradientOrientation = Tag(0x0018, 0x9089)
 }

@@ -58,7 +58,7 @@ public struct OutputNamer: Sendable {
     public func baseName(for plan: SeriesPlan) -> String {
         let i = plan.first
         var values: [String: String] = [
-            "SeriesNumber": i.seriesNumber.map(String.init) ?? "",
+            "SeriesNumber": i.seriesNumber.map { String($0 + plan.seriesNumberOffset) } ?? "",
             "SeriesDescription": i.seriesDescription ?? i.protocolName ?? "",
             "ProtocolName": i.protocolName ?? "",
             "Modality": i.modality,
@@ -77,7 +77,7 @@ public struct OutputNamer: Sendable {
             rest = rest[rest.index(after: close)...]
         }
         name += rest
-        var base = Self.sanitize(keepPHI ? name : PHIScrubber(identity: i.identity).scrub(name))
+        var base = Self.sanitize((keepPHI ? name : PHIScrubber(identity: i.identity).scrub(name)) + plan.suffix)
         if let part = plan.part, !template.contains("{Part}") { base += "_part\(part)" }
         return base
     }

@@ -13,9 +13,12 @@ public struct ScannedFile: Sendable, Hashable {
 public struct SkippedEntry: Sendable, Codable, Equatable {
     public var path: String
     public var reason: String
-    public init(path: String, reason: String) {
+    /// True for files that are not DICOM at all (notes, spreadsheets): listed, but not an error of the run.
+    public var notDicom: Bool?
+    public init(path: String, reason: String, notDicom: Bool? = nil) {
         self.path = path
         self.reason = reason
+        self.notDicom = notDicom
     }
 }
 

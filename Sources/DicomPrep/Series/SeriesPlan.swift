@@ -7,7 +7,7 @@ public struct SliceRef: Sendable, Hashable, Codable {
 /// A warning attached to a series, shown in the sidecar and the report.
 public struct SeriesWarning: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
-        case missingSlices, nonUniformSpacing, gantryTilt, duplicateSlices, split, positionsMissing, repeatedPositions, singleSlice, pixelSpacingMissing
+        case missingSlices, nonUniformSpacing, gantryTilt, duplicateSlices, split, positionsMissing, repeatedPositions, singleSlice, pixelSpacingMissing, diffusion
     }
     public var kind: Kind
     public var message: String
@@ -58,6 +58,13 @@ public struct SeriesPlan: Sendable {
     public var part: Int?
     /// The folder of the input (relative to the input root) that holds the series.
     public var relativeDir: String
+    /// Name suffix for an echo or image component split off the series (`_e2`, `_ph`, `_fieldmaphz`, ...).
+    public var suffix: String = ""
+    public var component: ImageComponent = .magnitude
+    /// Added to SeriesNumber in names and the sidecar (GE epi_pepolar's reversed volumes: + 1000, as dcm2niix).
+    public var seriesNumberOffset = 0
+    /// The volumes are stored mirrored along the phase-encoding axis and are flipped back when built.
+    public var mirroredAlongPhaseEncoding = false
 
     /// Files that contribute at least one slice.
     public var usedPaths: [String] {
@@ -69,4 +76,26 @@ public struct SeriesPlan: Sendable {
     /// The instance holding the first slice: its attributes describe the series.
     public var first: DicomInstance { instances[volumes[0][0].instance] }
     public func frame(_ r: SliceRef) -> FrameInfo { instances[r.instance].frames[r.frame] }
+}
+
+extension SeriesPlan {
+    /// Whether any used frame carries a Philips private scale slope (and no modality LUT replaces the rescale).
+    public var usesPhilipsScale: Bool {
+        volumes.contains { $0.contains { r in instances[r.instance].modalityLUT == nil && (frame(r).philipsScaleSlope ?? 0) != 0 } }
+    }
+
+    /// The same plan with each Philips frame's rescale replaced by the precise-value mapping
+    /// (stored × RS + RI) / (RS × SS), i.e. slope 1/SS and intercept RI / (RS × SS).
+    public func withPhilipsPreciseScaling() -> SeriesPlan {
+        var p = self
+        for i in p.instances.indices {
+            for k in p.instances[i].frames.indices {
+                let f = p.instances[i].frames[k]
+                guard let ss = f.philipsScaleSlope, ss != 0, f.rescaleSlope != 0 else { continue }
+                p.instances[i].frames[k].rescaleIntercept = f.rescaleIntercept / (f.rescaleSlope * ss)
+                p.instances[i].frames[k].rescaleSlope = 1 / ss
+            }
+        }
+        return p
+    }
 }

@@ -106,11 +106,15 @@ public struct SyntheticSeries: Sendable {
         var paths: [String] = []
         var nameIndex = 0
         let writes = kept.map { ($0, false) } + kept.filter { duplicated.contains($0) }.map { ($0, true) }
-        for (k, _) in writes {
+        var sops: [Int: String] = [:]
+        for (k, again) in writes {
             let path = dir + "/" + names[nameIndex]
             nameIndex += 1
             let w = try DicomWriter(path: path)
-            try common(w, study: study, series: series, frameOfRef: frameOfRef, sop: rng.uid(), enhanced: false)
+            // A duplicated slice is the same image exported twice: the same SOPInstanceUID.
+            let sop = again ? sops[k]! : rng.uid()
+            sops[k] = sop
+            try common(w, study: study, series: series, frameOfRef: frameOfRef, sop: sop, enhanced: false)
             switch instanceNumbers {
             case .ascending: try w.set(.instanceNumber, String(k + 1))
             case .reversed: try w.set(.instanceNumber, String(slices - k))

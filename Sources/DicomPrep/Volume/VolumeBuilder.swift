@@ -5,9 +5,13 @@ public struct ValueOptions: Sendable {
     public var applyVOI = false
     /// Output type; nil chooses int16 when every value is an integer in range, float32 otherwise.
     public var dataType: NiftiDataType?
-    public init(applyVOI: Bool = false, dataType: NiftiDataType? = nil) {
+    /// Philips: write the display values (RescaleSlope/Intercept only) instead of the precise values that
+    /// also undo the private scale slope (2005,100E), which the reference converter writes by default.
+    public var philipsDisplayValues = false
+    public init(applyVOI: Bool = false, dataType: NiftiDataType? = nil, philipsDisplayValues: Bool = false) {
         self.applyVOI = applyVOI
         self.dataType = dataType
+        self.philipsDisplayValues = philipsDisplayValues
     }
 }
 
@@ -20,8 +24,10 @@ public struct ValueOptions: Sendable {
 /// narrowed to int16 only when every one is an integer in range.
 public enum VolumeBuilder {
     /// `decoded` lets a second build of the same plan (e.g. with the VOI LUT) reuse the first one's decoding.
-    public static func build(_ plan: SeriesPlan, values: ValueOptions = ValueOptions(), threads: Int = Parallel.cores,
+    public static func build(_ original: SeriesPlan, values: ValueOptions = ValueOptions(), threads: Int = Parallel.cores,
                              decoded: DecodedPixels? = nil) throws(DicomPrepError) -> Volume {
+        let precise = !values.philipsDisplayValues && original.usesPhilipsScale
+        let plan = precise ? original.withPhilipsPreciseScaling() : original
         let g = plan.geometry
         let nx = g.columns, ny = g.rows, nz = g.slices, nt = g.timepoints
         let sliceSize = nx * ny
@@ -48,7 +54,7 @@ public enum VolumeBuilder {
             }
         }
         let plans = destinations
-        let voxels: VoxelData
+        var voxels: VoxelData
         if integral && lo >= Int64(Int16.min) && hi <= Int64(Int16.max) {
             var out = [Int16](repeating: 0, count: total)
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
@@ -122,9 +128,18 @@ public enum VolumeBuilder {
             }
         }
 
+        if plan.mirroredAlongPhaseEncoding {
+            // Phase encoded along a column (COL) runs across rows: mirror the row index, otherwise the column index.
+            let acrossRows = plan.first.acquisition.phaseEncodingAxis == "COL"
+            voxels = voxels.permuted(count: total) { idx in
+                let x = idx % nx, y = (idx / nx) % ny, rest = idx / sliceSize
+                return rest * sliceSize + (acrossRows ? (ny - 1 - y) * nx + x : y * nx + (nx - 1 - x))
+            }
+        }
         var meta = VolumeMetadata()
         meta.photometric = plan.first.photometric
-        meta.valueMapping = values.applyVOI ? "modality LUT + VOI LUT (\(plan.first.voiLUT != nil ? "VOI LUT Sequence" : plan.first.voiFunction))" : "modality LUT"
+        meta.valueMapping = (precise ? "modality LUT, Philips precise values ((stored x RescaleSlope + RescaleIntercept) / (RescaleSlope x ScaleSlope 2005,100E))" : "modality LUT")
+            + (values.applyVOI ? " + VOI LUT (\(plan.first.voiLUT != nil ? "VOI LUT Sequence" : plan.first.voiFunction))" : "")
         meta.warnings = plan.warnings
         meta.geometry = g
         let f0 = plan.frame(plan.volumes[0][0])

@@ -158,7 +158,7 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(img.dims[2], s.slices)
         TestSupport.assertValues(img, s)
         XCTAssertEqual(report.duplicates.count, 1)
-        XCTAssertEqual(report.duplicates[0].reason, "same position and identical pixels")
+        XCTAssertEqual(report.duplicates[0].reason, "same SOPInstanceUID")
         XCTAssertEqual(report.counts.duplicate, 1)
         XCTAssertEqual(report.counts.used + report.counts.duplicate + report.counts.skipped, report.counts.scanned)
     }
@@ -189,7 +189,7 @@ final class GeometryTests: XCTestCase {
         d.seed = 10
         try d.write(to: mixed.path)
         for f in try FileManager.default.contentsOfDirectory(atPath: mixed.path) where f.hasPrefix("other") {
-            try DicomWriterTestHelper.rewrite(mixed.appendingPathComponent(f).path) { _ in [(.seriesInstanceUID, uid)] }
+            try DicomWriterTestHelper.rewrite(mixed.appendingPathComponent(f).path) { _ in [(.seriesInstanceUID, uid), (.seriesNumber, "4")] }
         }
         let (r2, _) = try TestSupport.convert([mixed.path])
         XCTAssertEqual(r2.outputs.count, 2)

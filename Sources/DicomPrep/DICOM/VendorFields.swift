@@ -1,0 +1,314 @@
+import Foundation
+
+/// Vendor and acquisition fields that real scanner exports need: Siemens mosaics (CSA header), diffusion
+/// b-values and gradients, image components (magnitude, phase, real, imaginary, field maps), slice times,
+/// phase-encoding facts and the Philips private scale. Each value is read from the standard attribute first,
+/// then from the vendor's private place, as the reference converter (dcm2niix) does.
+enum VendorFields {
+    /// How a private value is encoded when the file does not say (implicit VR reads private values as UN).
+    enum Binary { case float32, float64, int16, uint16, int32 }
+
+    /// A private element's values: text for string VRs, decoded numbers for binary ones.
+    static func numbers(_ o: DicomObject, _ path: TagPath?, unknownAs binary: Binary) -> [Double]? {
+        guard let path, let (bytes, vr) = o.bytes(path) else { return nil }
+        let textVRs: Set<String> = ["DS", "IS", "LO", "SH", "CS", "LT", "ST", "UT"]
+        var kind: Binary?
+        switch vr {
+        case "FL": kind = .float32
+        case "FD": kind = .float64
+        case "SS": kind = .int16
+        case "US": kind = .uint16
+        case "SL": kind = .int32
+        case "UN", "OB", "OW":
+            // An unknown VR: text if it reads as numbers, otherwise the expected binary type.
+            if let t = InstanceParser.numbers(String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)), !t.isEmpty,
+               bytes.allSatisfy({ $0 == 0 || $0 == 0x20 || $0 == 0x5C || $0 == 0x2E || $0 == 0x2D || $0 == 0x2B || $0 == 0x65 || $0 == 0x45 || ($0 >= 0x30 && $0 <= 0x39) }) {
+                return t
+            }
+            kind = binary
+        default:
+            if textVRs.contains(vr) { return InstanceParser.numbers(String(decoding: bytes, as: UTF8.self)) }
+            return nil
+        }
+        guard let kind else { return nil }
+        func read<T>(_: T.Type, _ f: (T) -> Double) -> [Double] {
+            let size = MemoryLayout<T>.size
+            guard bytes.count >= size else { return [] }
+            return (0..<(bytes.count / size)).map { i in
+                bytes.withUnsafeBytes { f($0.loadUnaligned(fromByteOffset: i * size, as: T.self)) }
+            }
+        }
+        let v: [Double]
+        switch kind {
+        case .float32: v = read(Float.self) { Double($0) }
+        case .float64: v = read(Double.self) { $0 }
+        case .int16: v = read(Int16.self) { Double($0) }
+        case .uint16: v = read(UInt16.self) { Double($0) }
+        case .int32: v = read(Int32.self) { Double($0) }
+        }
+        return v.isEmpty || v.contains(where: { !$0.isFinite }) ? nil : v
+    }
+
+    static func text(_ o: DicomObject, _ path: TagPath?) -> String? {
+        guard let path, let (bytes, _) = o.bytes(path) else { return nil }
+        let s = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        return s.isEmpty ? nil : s
+    }
+
+    /// Seconds since midnight of a DICOM TM (hhmmss.frac) or the time part of a DT (YYYYMMDDhhmmss.frac).
+    static func seconds(_ s: String?) -> Double? {
+        guard var t = s?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
+        if let plus = t.firstIndex(where: { $0 == "+" || $0 == "-" }) { t = String(t[..<plus]) }
+        if t.count >= 14, !t.prefix(8).contains(".") { t = String(t.dropFirst(8)) }
+        t = t.replacingOccurrences(of: ":", with: "")
+        let parts = t.split(separator: ".", maxSplits: 1)
+        let whole = Array(parts.first ?? "")
+        guard whole.count >= 2, whole.allSatisfy(\.isNumber) else { return nil }
+        let hh = Double(String(whole[0..<2])) ?? 0
+        let mm = whole.count >= 4 ? Double(String(whole[2..<4])) ?? 0 : 0
+        let ss = whole.count >= 6 ? Double(String(whole[4..<6])) ?? 0 : 0
+        let frac = parts.count > 1 ? Double("0." + parts[1]) ?? 0 : 0
+        return hh * 3600 + mm * 60 + ss + frac
+    }
+
+    /// The component a text code names (ImageType values, Philips and enhanced codes), nil when it names none.
+    static func component(_ code: String) -> ImageComponent? {
+        switch code.uppercased() {
+        case "M", "MAGNITUDE", "M_FFE", "M_SE", "M_IR": return .magnitude
+        case "P", "PHASE", "P_FFE", "P_SE", "P_IR", "PHASE MAP": return .phase
+        case "R", "REAL", "R_FFE", "R_SE", "R_IR": return .real
+        case "I", "IMAGINARY", "I_FFE", "I_SE", "I_IR": return .imaginary
+        case "B0", "FIELD_MAP", "FIELDMAP", "B0 MAP": return .fieldMapHz
+        default: return nil
+        }
+    }
+
+    static func component(imageType: [String]) -> ImageComponent? {
+        // Siemens and Philips put the code third (ORIGINAL\PRIMARY\M\ND); look there first, then anywhere.
+        if imageType.count > 2, let c = component(imageType[2]) { return c }
+        for t in imageType.dropFirst(2) { if let c = component(t) { return c } }
+        return nil
+    }
+
+    // MARK: reading
+
+    /// Fills the vendor fields of a parsed instance. Mosaics become one frame per tile.
+    static func read(_ o: DicomObject, into inst: inout DicomInstance) {
+        let vendor = inst.vendor
+        let siemens = vendor.contains("SIEMENS"), ge = vendor.hasPrefix("GE"), philips = vendor.contains("PHILIPS")
+        let csa = siemens ? o.privateTag(0x0029, creator: "SIEMENS CSA HEADER", element: 0x10).flatMap { o.bytes($0) }.flatMap { CSAHeader($0.bytes) } : nil
+        var facts = AcquisitionFacts()
+        facts.mrAcquisitionType = o.string(.mrAcquisitionType)?.uppercased()
+        let peText = o.string(.inPlanePhaseEncodingDirection)
+            ?? InstanceParser.group(o, frame: 0, .mrFOVGeometrySequence, .inPlanePhaseEncodingDirection)
+            ?? InstanceParser.group(o, frame: 0, .mrTimingAndRelatedParametersSequence, .inPlanePhaseEncodingDirection)
+        if let pe = peText?.uppercased() { facts.phaseEncodingAxis = pe.hasPrefix("COL") ? "COL" : (pe.hasPrefix("ROW") ? "ROW" : nil) }
+        if inst.repetitionTime == nil {
+            inst.repetitionTime = InstanceParser.numbers(InstanceParser.group(o, frame: 0, .mrTimingAndRelatedParametersSequence, .repetitionTime))?.first
+        }
+        facts.pulseSequenceName = o.string(.pulseSequenceName)
+
+        // Siemens: CSA image header (classic and mosaic), XA enhanced private per-frame items.
+        if let csa {
+            if let v = csa.int("PhaseEncodingDirectionPositive") { facts.phaseEncodingPositive = v == 1 }
+            facts.bandwidthPerPixelPhaseEncode = csa.double("BandwidthPerPixelPhaseEncode")
+        }
+        if siemens && facts.bandwidthPerPixelPhaseEncode == nil {
+            facts.bandwidthPerPixelPhaseEncode = numbers(o, o.privateTag(0x0019, creator: "SIEMENS MR HEADER", element: 0x28), unknownAs: .float64)?.first
+        }
+        if siemens && inst.isEnhanced, let seq = o.privateTag(0x0021, creator: "SIEMENS MR SDI 02", element: 0xFE, in: [(.perFrameFunctionalGroups, 0)]) {
+            let seqTag = Tag(UInt16(seq.tags.last! >> 16), UInt16(seq.tags.last! & 0xFFFF))
+            let steps: [(Tag, Int)] = [(.perFrameFunctionalGroups, 0), (seqTag, 0)]
+            if let t = o.privateTag(0x0021, creator: "SIEMENS MR SDI 02", element: 0x1C, in: steps), let v = numbers(o, t, unknownAs: .int32)?.first {
+                facts.phaseEncodingPositive = v == 1
+            }
+            if let t = o.privateTag(0x0021, creator: "SIEMENS MR SDI 02", element: 0x53, in: steps) {
+                facts.bandwidthPerPixelPhaseEncode = numbers(o, t, unknownAs: .float64)?.first
+            }
+        }
+
+        // GE private acquisition fields.
+        var geComponent: ImageComponent?
+        if ge {
+            if let t = o.privateTag(0x0019, creator: "GEMS_ACQU_01", element: 0x9C) { facts.pulseSequenceName = text(o, t) ?? facts.pulseSequenceName }
+            if let esp = numbers(o, o.privateTag(0x0043, creator: "GEMS_PARM_01", element: 0x2C), unknownAs: .int16)?.first, esp > 0 {
+                let asset = numbers(o, o.privateTag(0x0043, creator: "GEMS_PARM_01", element: 0x83), unknownAs: .float64)?.first ?? 1
+                facts.vendorEchoSpacing = esp * 1e-6 * (asset > 0 && asset <= 1 ? asset : 1)
+            }
+            if let raw = numbers(o, o.privateTag(0x0043, creator: "GEMS_PARM_01", element: 0x2F), unknownAs: .int16)?.first {
+                geComponent = [0: .magnitude, 1: .phase, 2: .real, 3: .imaginary][Int(raw)]
+            }
+        }
+
+        // Mosaic: tiles become frames.
+        if inst.imageType.contains(where: { $0.uppercased() == "MOSAIC" }) && !inst.isEnhanced && inst.numberOfFrames == 1 {
+            let n = csa?.int("NumberOfImagesInMosaic")
+                ?? numbers(o, o.privateTag(0x0019, creator: "SIEMENS MR HEADER", element: 0x0A), unknownAs: .uint16)?.first.map { Int($0) }
+            if let n, n > 1 {
+                let tiles = Int(Double(n).squareRoot().rounded(.up))
+                if inst.rows % tiles == 0 && inst.columns % tiles == 0 {
+                    let top = inst.frames[0]
+                    let layout = MosaicLayout(storedRows: inst.rows, storedColumns: inst.columns, tilesPerRow: tiles, slices: n)
+                    let r = inst.rows / tiles, c = inst.columns / tiles
+                    var frames: [FrameInfo] = []
+                    var times = csa?.doubles("MosaicRefAcqTimes") ?? []
+                    var timeSource = "Siemens CSA MosaicRefAcqTimes"
+                    if times.count < n, let t = protocolSliceTimes(o, slices: n) {
+                        times = t
+                        timeSource = "Siemens protocol (ASCCONV sSliceArray.ucMode, alTR, lDelayTimeInTR)"
+                    }
+                    if let pos = top.position, let row = top.rowDirection, let col = top.columnDirection, let ps = top.pixelSpacing {
+                        // ImagePositionPatient is the corner of the whole stored frame; move it to tile 1's corner.
+                        let p0 = pos + row * (ps[1] * Double(inst.columns - c) / 2) + col * (ps[0] * Double(inst.rows - r) / 2)
+                        let csaNormal = csa.flatMap { Vector3($0.doubles("SliceNormalVector")) }
+                        var normal = row.cross(col).normalized
+                        if let n = csaNormal, n.length > 0.5 { normal = n.normalized }
+                        let step = inst.spacingBetweenSlices ?? top.sliceThickness ?? 1
+                        for k in 0..<n {
+                            var f = top
+                            f.position = p0 + normal * (step * Double(k))
+                            if k < times.count { f.acquisitionTime = times[k] / 1000 }
+                            frames.append(f)
+                        }
+                    } else {
+                        frames = [FrameInfo](repeating: top, count: n)
+                        for k in 1..<n { frames[k].position = nil }
+                    }
+                    inst.mosaic = layout
+                    inst.rows = r
+                    inst.columns = c
+                    inst.numberOfFrames = n
+                    inst.frames = frames
+                    if !times.isEmpty { facts.sliceTimeSource = timeSource }
+                }
+            }
+        }
+
+        // Per-frame fields.
+        let philipsItemTag = philips && inst.isEnhanced
+            ? o.privateTag(0x2005, creator: "Philips MR Imaging DD 005", element: 0x0F, in: [(.perFrameFunctionalGroups, 0)]) : nil
+        var philipsPrivate: (seq: Tag, type: UInt8)?
+        if let t = philipsItemTag {
+            philipsPrivate = (Tag(UInt16(t.tags.last! >> 16), UInt16(t.tags.last! & 0xFFFF)), 0x11)
+        }
+        let typeComponent = component(imageType: inst.imageType)
+        let topDiffusion = diffusion(o, steps: [], csa: csa, vendor: vendor)
+        let topPhilipsScale = philips && !inst.isEnhanced
+            ? numbers(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x0E), unknownAs: .float32)?.first : nil
+        let topPhilipsType = philips && !inst.isEnhanced ? text(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x11)).flatMap(component) : nil
+        let classicTime: Double? = inst.mosaic != nil ? nil
+            : (ge ? InstanceParser.double(o, .triggerTime).map { $0 / 1000 } : (siemens ? seconds(o.string(.acquisitionTime)) : nil))
+        if !inst.isEnhanced && inst.mosaic == nil && classicTime != nil {
+            facts.sliceTimeSource = ge ? "GE TriggerTime" : "AcquisitionTime"
+        }
+        var anyDiffusion = topDiffusion != nil
+        var enhancedTimes = false
+        for k in inst.frames.indices {
+            var f = inst.frames[k]
+            f.echoNumber = inst.echoNumber
+            if inst.isEnhanced {
+                let pf: [(Tag, Int)] = [(.perFrameFunctionalGroups, k)]
+                let enhancedComponent = InstanceParser.group(o, frame: k, .mrImageFrameTypeSequence, .complexImageComponent).flatMap(component)
+                var philipsComponent: ImageComponent?
+                if let (seq, _) = philipsPrivate {
+                    let steps = pf + [(seq, 0)]
+                    philipsComponent = text(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x11, in: steps)).flatMap(component)
+                    f.philipsScaleSlope = numbers(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x0E, in: steps), unknownAs: .float32)?.first
+                    if let e = InstanceParser.int(o, TagPath(steps, .echoNumbers)) { f.echoNumber = e }
+                }
+                f.component = philipsComponent ?? enhancedComponent ?? typeComponent ?? .magnitude
+                if let d = diffusion(o, steps: pf, csa: nil, vendor: "") ?? diffusion(o, steps: [(.sharedFunctionalGroups, 0)], csa: nil, vendor: "") {
+                    (f.bValue, f.gradient) = d
+                    anyDiffusion = true
+                }
+                if let t = seconds(o.string(TagPath(pf + [(.frameContentSequence, 0)], .frameAcquisitionDateTime))) {
+                    f.acquisitionTime = t
+                    enhancedTimes = true
+                }
+            } else {
+                f.component = topPhilipsType ?? geComponent ?? typeComponent ?? .magnitude
+                if let d = topDiffusion { (f.bValue, f.gradient) = d }
+                f.philipsScaleSlope = topPhilipsScale
+                if inst.mosaic == nil { f.acquisitionTime = classicTime }
+            }
+            inst.frames[k] = f
+        }
+        if enhancedTimes { facts.sliceTimeSource = "FrameAcquisitionDateTime" }
+        if anyDiffusion { facts.diffusionSource = diffusionSource(o, csa: csa, vendor: vendor, enhanced: inst.isEnhanced) }
+        inst.acquisition = facts
+    }
+
+    /// Slice times (ms, in tile order) from the Siemens protocol text in the CSA series header, for mosaics
+    /// written before MosaicRefAcqTimes existed: acquisition time TR − lDelayTimeInTR spread over the slices in
+    /// the order sSliceArray.ucMode gives (1 ascending, 2 descending, 4 interleaved). nil with concatenations.
+    static func protocolSliceTimes(_ o: DicomObject, slices n: Int) -> [Double]? {
+        guard let t = o.privateTag(0x0029, creator: "SIEMENS CSA HEADER", element: 0x20), let b = o.bytes(t), let series = CSAHeader(b.bytes),
+              let text = (series.strings("MrPhoenixProtocol").first ?? series.strings("MrProtocol").first) else { return nil }
+        var values: [String: Double] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { continue }
+            let v = parts[1].hasPrefix("0x") ? Double(Int(parts[1].dropFirst(2), radix: 16) ?? -1) : Double(parts[1].split(separator: " ").first ?? "")
+            if let v { values[parts[0]] = v }
+        }
+        guard let tr = values["alTR[0]"], tr > 0, let mode = values["sSliceArray.ucMode"], (values["sSliceArray.lConc"] ?? 1) == 1 else { return nil }
+        let ta = (tr - (values["lDelayTimeInTR"] ?? 0)) / 1000 // µs -> ms
+        let dt = ta / Double(n)
+        var order: [Int]
+        switch Int(mode) {
+        case 1: order = Array(0..<n)
+        case 2: order = Array((0..<n).reversed())
+        case 4:
+            // Siemens interleaved: odd slice counts start with the first slice, even counts with the second.
+            let first = n % 2 == 1 ? 0 : 1
+            order = Array(stride(from: first, to: n, by: 2)) + Array(stride(from: 1 - first, to: n, by: 2))
+        default: return nil
+        }
+        var times = [Double](repeating: 0, count: n)
+        for (rank, slice) in order.enumerated() { times[slice] = Double(rank) * dt }
+        return times
+    }
+
+    /// b-value and gradient of the item at `steps` (standard attributes), or of the file's vendor fields.
+    static func diffusion(_ o: DicomObject, steps: [(Tag, Int)], csa: CSAHeader?, vendor: String) -> (Double?, Vector3?)? {
+        let seq = steps + [(.mrDiffusionSequence, 0)]
+        if let b = InstanceParser.numbers(o.string(TagPath(seq, .diffusionBValue)))?.first
+            ?? (steps.isEmpty ? InstanceParser.numbers(o.string(.diffusionBValue))?.first : nil) {
+            let g = InstanceParser.numbers(o.string(TagPath(seq + [(.diffusionGradientDirectionSequence, 0)], .diffusionGradientOrientation)))
+                ?? (steps.isEmpty ? InstanceParser.numbers(o.string(TagPath([(.diffusionGradientDirectionSequence, 0)], .diffusionGradientOrientation)))
+                    ?? InstanceParser.numbers(o.string(.diffusionGradientOrientation)) : nil)
+            return (b, unit(g))
+        }
+        guard steps.isEmpty else { return nil }
+        if let csa, let b = csa.double("B_value") {
+            return (b, unit(csa.doubles("DiffusionGradientDirection")))
+        }
+        if vendor.contains("SIEMENS"), let b = numbers(o, o.privateTag(0x0019, creator: "SIEMENS MR HEADER", element: 0x0C), unknownAs: .int32)?.first {
+            return (b, unit(numbers(o, o.privateTag(0x0019, creator: "SIEMENS MR HEADER", element: 0x0E), unknownAs: .float64)))
+        }
+        if vendor.hasPrefix("GE"), var b = numbers(o, o.privateTag(0x0043, creator: "GEMS_PARM_01", element: 0x39), unknownAs: .int32)?.first {
+            // GE adds 1e9 to flag some b-values; the gradient is in the scanner's logical frame (not converted).
+            if b >= 1e9 { b = b.truncatingRemainder(dividingBy: 1e9) }
+            return (b, nil)
+        }
+        if vendor.contains("PHILIPS"), let b = numbers(o, o.privateTag(0x2001, creator: "Philips Imaging DD 001", element: 0x03), unknownAs: .float32)?.first {
+            let p = { (e: UInt8) in numbers(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: e), unknownAs: .float32)?.first }
+            if let x = p(0xB0), let y = p(0xB1), let z = p(0xB2) { return (b, unit([x, y, z])) }
+            return (b, nil)
+        }
+        return nil
+    }
+
+    static func diffusionSource(_ o: DicomObject, csa: CSAHeader?, vendor: String, enhanced: Bool) -> String {
+        if enhanced || o.string(.diffusionBValue) != nil { return "DiffusionBValue (0018,9087) / DiffusionGradientOrientation (0018,9089)" }
+        if csa?.double("B_value") != nil { return "Siemens CSA B_value / DiffusionGradientDirection" }
+        if vendor.contains("SIEMENS") { return "Siemens (0019,100C) / (0019,100E)" }
+        if vendor.hasPrefix("GE") { return "GE (0043,1039); gradient directions not converted" }
+        return "Philips (2001,1003) / (2005,10B0-B2)"
+    }
+
+    static func unit(_ g: [Double]?) -> Vector3? {
+        guard let g, let v = Vector3(g), v.length > 1e-6 else { return nil }
+        return v.normalized
+    }
+}
