@@ -42,6 +42,17 @@ def main(ref_dir, out_dir):
                 st = oj.get('SliceTiming')
                 if st is None or len(st) != len(rj['SliceTiming']) or np.abs(np.array(st) - np.array(rj['SliceTiming'])).max() > 0.0025:
                     msgs.append('SliceTiming %s vs %s' % (st, rj['SliceTiming']))
+            # Phase encoding: the same direction in world space (each relative to its own voxel axes).
+            if 'PhaseEncodingDirection' in rj and 'PhaseEncodingDirection' in oj:
+                def pe_world(nii, code):
+                    a = nib.load(nii).affine[:3, :3]
+                    v = a[:, 'ijk'.index(code[0])]
+                    return (v / np.linalg.norm(v)) * (-1 if code.endswith('-') else 1)
+                if np.abs(pe_world(found, oj['PhaseEncodingDirection']) - pe_world(ref, rj['PhaseEncodingDirection'])).max() > 0.02:
+                    msgs.append('PhaseEncodingDirection %s vs %s (in world space)' % (oj['PhaseEncodingDirection'], rj['PhaseEncodingDirection']))
+            for key, tol in (('EffectiveEchoSpacing', 1e-6), ('TotalReadoutTime', 1e-5), ('RepetitionTime', 1e-4), ('EchoTime', 1e-4), ('MultibandAccelerationFactor', 0)):
+                if key in rj and (key not in oj or abs(oj[key] - rj[key]) > tol):
+                    msgs.append('%s %s vs %s' % (key, oj.get(key), rj[key]))
             rb = ref[:-4] + '.bval'
             if os.path.exists(rb):
                 stem = found[:-7] if found.endswith('.nii.gz') else found[:-4]

@@ -57,6 +57,12 @@ struct Convert: ParsableCommand {
     @Flag(help: "Leave outputs whose sidecar records the same sources and options; convert the rest.")
     var resume = false
 
+    @Flag(help: "Philips: write display values (RescaleSlope/Intercept only) instead of the precise values that also undo the private scale slope (2005,100E).")
+    var philipsDisplay = false
+
+    @Flag(help: "Write the echoes of a multi-echo series as one 4D output instead of one output per echo (_e1, _e2, ...).")
+    var mergeEchoes = false
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors and the summary.")
     var quiet = false
 
@@ -68,7 +74,8 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         var o = ConvertOptions(inputs: inputs, outputDir: output)
-        o.values = ValueOptions(applyVOI: voi, dataType: NiftiDataType(rawValue: dtype))
+        o.values = ValueOptions(applyVOI: voi, dataType: NiftiDataType(rawValue: dtype), philipsDisplayValues: philipsDisplay)
+        o.mergeEchoes = mergeEchoes
         o.reorient = reorient
         o.gzip = !noGzip
         o.compressionLevel = compressionLevel

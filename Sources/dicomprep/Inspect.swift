@@ -29,6 +29,15 @@ struct Inspect: ParsableCommand {
                 Terminal.out("  plane \(s.acquisitionPlane), axes \(s.axisCodes), sorted by \(s.sortKey)")
                 Terminal.out("  affine (voxel -> RAS mm):")
                 for row in s.affine.prefix(3) { Terminal.out("    " + row.map { fmt($0) }.joined(separator: "  ")) }
+                var facts = ["image \(s.imageComponent)\(s.nameSuffix.map { " (name suffix \($0))" } ?? "")"]
+                if let m = s.mosaicSlices { facts.append("Siemens mosaic of \(m) slices") }
+                if s.dimensions[3] > 1 { facts.append("4D: \(s.dimensions[3]) volumes") }
+                if let e = s.echoNumber { facts.append("echo \(e)" + (s.echoTimeMs.map { " (TE \(fmt($0)) ms)" } ?? "")) }
+                Terminal.out("  " + facts.joined(separator: ", "))
+                if let b = s.bValues { Terminal.out("  diffusion: b = \(b.map { fmt($0) }.joined(separator: ", ")) s/mm² from \(s.diffusionSource ?? "?")") }
+                if let t = s.sliceTimingSource { Terminal.out("  slice timing from \(t)\(s.multibandAccelerationFactor.map { ", multiband \($0)" } ?? "")") }
+                if let pe = s.phaseEncoding { Terminal.out("  phase encoding \(pe)") }
+                if let ss = s.philipsScaleSlope { Terminal.out("  Philips scale slope \(fmt(ss)): precise values written by default") }
                 for w in s.warnings { Terminal.out("  warning: \(w.message)") }
             }
             for d in r.duplicates { Terminal.out("duplicate \(d.path): \(d.reason) as \(d.duplicateOf)") }

@@ -21,6 +21,18 @@ public struct InspectReport: Codable, Sendable {
         public var axisCodes: String
         public var warnings: [SeriesWarning]
         public var folder: String
+        // What real-scanner handling used: kind of image, mosaic, echo, diffusion, timing and encoding.
+        public var imageComponent: String
+        public var nameSuffix: String?
+        public var mosaicSlices: Int?
+        public var echoNumber: Int?
+        public var echoTimeMs: Double?
+        public var bValues: [Double]?
+        public var diffusionSource: String?
+        public var sliceTimingSource: String?
+        public var multibandAccelerationFactor: Int?
+        public var phaseEncoding: String?
+        public var philipsScaleSlope: Double?
     }
 
     enum CodingKeys: String, CodingKey {
@@ -39,13 +51,22 @@ public enum Inspector {
         let built = SeriesBuilder(spacingTolerance: spacingTolerance).build(instances, relativeDir: { rel[$0.path] ?? "" })
         for f in built.failures { for p in f.paths { skipped.append(SkippedEntry(path: p, reason: "series \(f.label): \(f.reason)")) } }
         let series = built.plans.map { p in
-            InspectReport.SeriesSummary(
+            let acq = AcquisitionFields(plan: p, affine: p.geometry.affine)
+            let f0 = p.frame(p.volumes[0][0])
+            return InspectReport.SeriesSummary(
                 series: p.label, part: p.part, modality: p.first.modality, files: p.usedPaths.count,
                 transferSyntax: TransferSyntax.name(p.first.transferSyntax),
                 dimensions: [p.geometry.columns, p.geometry.rows, p.geometry.slices, p.geometry.timepoints],
                 pixelSpacing: p.geometry.pixelSpacing, sliceSpacing: p.geometry.sliceSpacing,
                 acquisitionPlane: p.geometry.acquisitionPlane, sortKey: p.geometry.sortKey, affine: p.geometry.affine.nested,
-                axisCodes: p.geometry.affine.axisCodes, warnings: p.warnings, folder: p.relativeDir)
+                axisCodes: p.geometry.affine.axisCodes, warnings: p.warnings, folder: p.relativeDir,
+                imageComponent: p.component.rawValue, nameSuffix: p.suffix.isEmpty ? nil : p.suffix, mosaicSlices: p.first.mosaic?.slices,
+                echoNumber: f0.echoNumber, echoTimeMs: f0.echoTime ?? p.first.echoTime,
+                bValues: acq.bValues.map { Array(Set($0)).sorted() }, diffusionSource: acq.bValues != nil ? p.first.acquisition.diffusionSource : nil,
+                sliceTimingSource: acq.sliceTiming != nil ? p.first.acquisition.sliceTimeSource : nil,
+                multibandAccelerationFactor: acq.multibandAccelerationFactor,
+                phaseEncoding: acq.phaseEncodingDirection ?? acq.phaseEncodingAxis,
+                philipsScaleSlope: p.usesPhilipsScale ? f0.philipsScaleSlope : nil)
         }
         return InspectReport(filesScanned: files.count, series: series, duplicates: built.duplicates, skipped: skipped)
     }
