@@ -187,9 +187,14 @@ enum VendorFields {
         // Per-frame fields.
         let philipsItemTag = philips && inst.isEnhanced
             ? o.privateTag(0x2005, creator: "Philips MR Imaging DD 005", element: 0x0F, in: [(.perFrameFunctionalGroups, 0)]) : nil
-        var philipsPrivate: (seq: Tag, type: UInt8)?
+        // Philips' private per-frame item: its creator blocks are resolved once, on the first frame.
+        var philipsPrivate: (seq: Tag, type: Tag?, scale: Tag?)?
         if let t = philipsItemTag {
-            philipsPrivate = (Tag(UInt16(t.tags.last! >> 16), UInt16(t.tags.last! & 0xFFFF)), 0x11)
+            let seq = Tag(UInt16(t.tags.last! >> 16), UInt16(t.tags.last! & 0xFFFF))
+            let steps: [(Tag, Int)] = [(.perFrameFunctionalGroups, 0), (seq, 0)]
+            func tag(_ p: TagPath?) -> Tag? { p.map { Tag(UInt16($0.tags.last! >> 16), UInt16($0.tags.last! & 0xFFFF)) } }
+            philipsPrivate = (seq, tag(o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x11, in: steps)),
+                              tag(o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x0E, in: steps)))
         }
         let typeComponent = component(imageType: inst.imageType)
         let topDiffusion = diffusion(o, steps: [], csa: csa, vendor: vendor)
@@ -210,10 +215,10 @@ enum VendorFields {
                 let pf: [(Tag, Int)] = [(.perFrameFunctionalGroups, k)]
                 let enhancedComponent = InstanceParser.group(o, frame: k, .mrImageFrameTypeSequence, .complexImageComponent).flatMap(component)
                 var philipsComponent: ImageComponent?
-                if let (seq, _) = philipsPrivate {
-                    let steps = pf + [(seq, 0)]
-                    philipsComponent = text(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x11, in: steps)).flatMap(component)
-                    f.philipsScaleSlope = numbers(o, o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x0E, in: steps), unknownAs: .float32)?.first
+                if let p = philipsPrivate {
+                    let steps = pf + [(p.seq, 0)]
+                    philipsComponent = p.type.flatMap { text(o, TagPath(steps, $0)) }.flatMap(component)
+                    f.philipsScaleSlope = p.scale.flatMap { numbers(o, TagPath(steps, $0), unknownAs: .float32)?.first }
                     if let e = InstanceParser.int(o, TagPath(steps, .echoNumbers)) { f.echoNumber = e }
                 }
                 f.component = philipsComponent ?? enhancedComponent ?? typeComponent ?? .magnitude

@@ -74,7 +74,8 @@ struct FrameSplitter {
         }
         let components = Set(keyOrder.map(\.component))
         if components.count > 1 { reasons.append("image types differ (\(components.sorted().map(\.rawValue).joined(separator: ", ")))") }
-        let echoesByComponent = Dictionary(grouping: keyOrder, by: { [$0.shape, $0.component.hashValue] }).mapValues { Set($0.map(\.echo)) }
+        struct Kind: Hashable { var shape: Int; var component: ImageComponent }
+        let echoesByComponent = Dictionary(grouping: keyOrder, by: { Kind(shape: $0.shape, component: $0.component) }).mapValues { Set($0.map(\.echo)) }
         if echoesByComponent.values.contains(where: { $0.count > 1 }) { reasons.append("echoes differ") }
         let largestShape = Dictionary(grouping: keyOrder, by: \.shape).max { a, b in
             a.value.reduce(0) { $0 + byKey[$1]!.count } < b.value.reduce(0) { $0 + byKey[$1]!.count }
@@ -86,7 +87,7 @@ struct FrameSplitter {
             return a.component < b.component
         }
         return ordered.map { key in
-            let echoes = echoesByComponent[[key.shape, key.component.hashValue]]!.sorted()
+            let echoes = echoesByComponent[Kind(shape: key.shape, component: key.component)]!.sorted()
             var suffix = ""
             if echoes.count > 1 {
                 if case let .number(n) = key.echo { suffix = "_e\(n)" } else { suffix = "_e\(echoes.firstIndex(of: key.echo)! + 1)" }
