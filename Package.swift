@@ -1,14 +1,18 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layering: the C/C++ shims (CDicom, CNifti, CDeflate) are the only code that speaks C/C++.
-// DicomPrep holds all logic in Swift; dicomprep only parses arguments and prints.
+// Layering, bottom to top (ARCHITECTURE.md): the C/C++ shims (CDicom over dcmtk + OpenJPEG, CNifti over
+// libnifti, CDeflate over libdeflate, CPng over libpng, CTorch over libtorch) are the only code that speaks
+// C/C++. DicomPrepCore (C adapters, DICOM parsing, geometry, Volume, transforms, util) <- DicomPrepConvert
+// (series assembly, volume building, output, reports) <- DicomPrepDataset (layouts, model inputs,
+// manifests, validation) <- DicomPrepLearning (classifier, torch engine); DicomPrepSynth (test and demo
+// data) sits beside them and only the CLI, tests and bench use it. dicomprep only parses and prints.
 let package = Package(
     name: "dicomprep",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "dicomprep", targets: ["dicomprep"]),
-        .library(name: "DicomPrep", targets: ["DicomPrep"]),
+        .library(name: "DicomPrep", targets: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "DicomPrepLearning", "DicomPrepSynth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,26 +54,28 @@ let package = Package(
             path: "Sources/CPng",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]
         ),
-        .target(
-            name: "DicomPrep",
-            dependencies: ["CDicom", "CNifti", "CDeflate", "CPng", "CTorch"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+        .target(name: "DicomPrepCore", dependencies: ["CDicom", "CNifti", "CDeflate", "CPng"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "DicomPrepConvert", dependencies: ["DicomPrepCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "DicomPrepDataset", dependencies: ["DicomPrepCore", "DicomPrepConvert"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "DicomPrepLearning", dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "CTorch"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "DicomPrepSynth", dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "dicomprep",
-            dependencies: ["DicomPrep", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "DicomPrepLearning", "DicomPrepSynth",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Benchmark helper for `make bench` (not installed): timing of the compression floor, and
         // the voxel-by-voxel comparison with dcm2niix's outputs.
         .executableTarget(
             name: "dicomprep-bench",
-            dependencies: ["DicomPrep"],
+            dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "DicomPrepLearning"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(
             name: "DicomPrepTests",
-            dependencies: ["DicomPrep"],
+            dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "DicomPrepLearning", "DicomPrepSynth"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ],

@@ -2,7 +2,10 @@
 //   dicomprep-bench gzip LEVEL THREADS FILE...   compress files in memory as dicomprep does; print seconds and bytes
 //   dicomprep-bench compare REPORT DCM2NIIX_DIR   match outputs by SeriesNumber and compare voxel by voxel in world space
 //   dicomprep-bench torch ARCH D H W BATCH STEPS THREADS   training samples/s and inference ms/case (libtorch engine)
-import DicomPrep
+import DicomPrepCore
+import DicomPrepConvert
+import DicomPrepDataset
+import DicomPrepLearning
 import Foundation
 
 func fail(_ s: String) -> Never {

@@ -1,5 +1,9 @@
 import ArgumentParser
-import DicomPrep
+import DicomPrepCore
+import DicomPrepConvert
+import DicomPrepDataset
+import DicomPrepLearning
+import DicomPrepSynth
 import Foundation
 
 struct Synth: ParsableCommand {

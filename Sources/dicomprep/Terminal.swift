@@ -20,4 +20,8 @@ func orExit<T>(_ body: () throws(DicomPrepError) -> T) throws -> T {
     }
 }
 import ArgumentParser
-import DicomPrep
+import DicomPrepCore
+import DicomPrepConvert
+import DicomPrepDataset
+import DicomPrepLearning
+import DicomPrepSynth

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// dcm2niix (the reference converter) and dicomprep give the same voxel-to-world mapping and values.
 final class Dcm2niixComparisonTests: XCTestCase {

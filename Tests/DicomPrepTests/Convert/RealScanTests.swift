@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// Real scanner exports (../shared/fixtures/realscan) against the reference converter's outputs, compared
 /// as the fixture README says (scripts/compare-realscan.py, nibabel), and nibabel's real Siemens DWI mosaics.

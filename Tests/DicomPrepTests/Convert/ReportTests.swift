@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// Every input is accounted for; bad files are named with a reason and the rest goes on.
 final class ReportTests: XCTestCase {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// The same series in every transfer syntax converts to the same volume.
 final class TransferSyntaxTests: XCTestCase {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// Every real fixture decodes to what ../shared/fixtures/dicom/expected.json says (pydicom's values).
 final class FixtureDecodingTests: XCTestCase {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// Broken and hostile input: each bad file is named with its reason, good series in the same folder are
 /// converted, the exit status is 1, nothing crashes and nothing is written outside -o.

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// Fake PHI planted in every identifying field (and typed into a series description) never reaches an
 /// output byte of convert, dataset convert, manifest split or QC, unless --keep-phi.

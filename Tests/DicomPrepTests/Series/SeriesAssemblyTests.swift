@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// The three steps of series assembly on their own: grouping (and exact duplicates), splitting frames into
 /// outputs (image component, echo), and time points of repeated positions; plus the CSA header reader.

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// Each preprocessing step on its own.
 final class ModelInputTransformTests: XCTestCase {

@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import DicomPrep
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
 
 /// dicomprep's JSON Schema validator against the official JSON Schema Test Suite (Debian package
 /// json-schema-test-suite): the draft-07 files of the keywords whose meaning 2020-12 kept.

@@ -1,0 +1,144 @@
+import CDicom
+
+/// The only Swift type that holds a dcmtk object. It turns every status code into a `DicomPrepError`
+/// naming the file; no C pointer leaves this file.
+package final class DicomObject {
+    private let handle: OpaquePointer
+    package let path: String
+
+    /// Reads a file; large values such as PixelData are loaded only when decoded.
+    package init(reading path: String) throws(DicomPrepError) {
+        var h: OpaquePointer?
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = cd_open(path, &h, &err, err.count)
+        guard rc == CD_OK, let h else {
+            throw .unreadable(path: path, reason: Self.text(err))
+        }
+        handle = h
+        self.path = path
+    }
+
+    /// A new, empty dataset to fill and save.
+    package init(newAt path: String) throws(DicomPrepError) {
+        var h: OpaquePointer?
+        guard cd_new(&h) == CD_OK, let h else { throw .io(path: path, reason: "cannot create a DICOM dataset") }
+        handle = h
+        self.path = path
+    }
+
+    deinit { cd_close(handle) }
+
+    private static func text(_ buf: [CChar]) -> String {
+        let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The element's text (values separated by `\`), or nil when absent or empty.
+    package func string(_ path: TagPath) -> String? {
+        var buf = [CChar](repeating: 0, count: 256)
+        var needed = 0
+        var rc = cd_get_string(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed)
+        if rc == CD_OK && needed >= buf.count {
+            buf = [CChar](repeating: 0, count: needed + 1)
+            rc = cd_get_string(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed)
+        }
+        guard rc == CD_OK else { return nil }
+        return Self.text(buf)
+    }
+
+    package func string(_ tag: Tag) -> String? { string(TagPath(tag)) }
+
+    /// The element's raw value bytes and VR (little-endian numbers for binary VRs, the text for string VRs).
+    package func bytes(_ path: TagPath) -> (bytes: [UInt8], vr: String)? {
+        var buf = [UInt8](repeating: 0, count: 512)
+        var needed = 0
+        var vr = [CChar](repeating: 0, count: 3)
+        var rc = cd_get_bytes(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed, &vr)
+        if rc == CD_OK && needed > buf.count {
+            buf = [UInt8](repeating: 0, count: needed)
+            rc = cd_get_bytes(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed, &vr)
+        }
+        guard rc == CD_OK else { return nil }
+        return (Array(buf.prefix(needed)), Self.text(vr))
+    }
+
+    /// Resolves a private element by its creator: (group, xx<<8 | element) where (group, 00xx) holds `creator`.
+    /// `steps` is the sequence path of the item that holds both (empty for the top level).
+    package func privateTag(_ group: UInt16, creator: String, element: UInt8, in steps: [(Tag, Int)] = []) -> TagPath? {
+        for block in UInt16(0x10)...UInt16(0xFF) {
+            guard let c = string(TagPath(steps, Tag(group, block))) else {
+                if block >= 0x20 { break }
+                continue
+            }
+            if c.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(creator) == .orderedSame {
+                return TagPath(steps, Tag(group, block << 8 | UInt16(element)))
+            }
+        }
+        return nil
+    }
+
+    /// The number of items in a sequence (0 when absent).
+    package func itemCount(_ path: TagPath) -> Int {
+        var n: UInt32 = 0
+        guard cd_item_count(handle, path.tags, path.items, Int32(path.tags.count), &n) == CD_OK else { return 0 }
+        return Int(n)
+    }
+
+    package var transferSyntax: String {
+        var buf = [CChar](repeating: 0, count: 80)
+        _ = cd_transfer_syntax(handle, &buf, buf.count)
+        return Self.text(buf)
+    }
+
+    package struct PixelInfo { var length: UInt64; var encapsulated: Bool; var fragments: Int; var decodable: Bool }
+
+    /// What PixelData holds, without decoding it; nil when there is none.
+    package func pixelInfo() -> PixelInfo? {
+        var info = cd_pixel_info()
+        var err = [CChar](repeating: 0, count: 256)
+        guard cd_get_pixel_info(handle, &info, &err, err.count) == CD_OK else { return nil }
+        return PixelInfo(length: info.length, encapsulated: info.encapsulated != 0, fragments: Int(info.fragments),
+                         decodable: info.decodable != 0)
+    }
+
+    /// Decodes every frame into raw stored samples (host byte order, BitsAllocated wide).
+    package func decodePixels(frames: Int, rows: Int, columns: Int, bitsAllocated: Int, into buffer: UnsafeMutableRawBufferPointer) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 512)
+        let rc = cd_decode_pixels(handle, UInt32(frames), UInt32(rows), UInt32(columns), UInt32(bitsAllocated),
+                                  buffer.baseAddress, buffer.count, &err, err.count)
+        switch Int(rc) {
+        case CD_OK: return
+        case CD_UNSUPPORTED: throw .unsupported(path: path, reason: Self.text(err))
+        case CD_ABSENT: throw .notAnImage(path: path, reason: Self.text(err))
+        default: throw .corrupt(path: path, reason: Self.text(err))
+        }
+    }
+
+    // MARK: writing
+
+    package func put(_ path: TagPath, _ value: String) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 256)
+        guard cd_put_string(handle, path.tags, path.items, Int32(path.tags.count), value, &err, err.count) == CD_OK else {
+            throw .io(path: self.path, reason: "cannot set \(Tag(UInt16(path.tags.last! >> 16), UInt16(path.tags.last! & 0xFFFF))): \(Self.text(err))")
+        }
+    }
+
+    package func put(_ tag: Tag, _ value: String) throws(DicomPrepError) { try put(TagPath(tag), value) }
+
+    package func putPixels(_ bytes: UnsafeRawBufferPointer, bitsAllocated: Int) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 256)
+        guard cd_put_pixels(handle, bytes.baseAddress, bytes.count, UInt32(bitsAllocated), &err, err.count) == CD_OK else {
+            throw .io(path: path, reason: "cannot set PixelData: \(Self.text(err))")
+        }
+    }
+
+    /// Transfer syntaxes dcmtk can write without an encoder.
+    package enum WriteSyntax: Int32 { case explicitLittle = 0, implicitLittle = 1, explicitBig = 2, deflated = 3 }
+
+    package func save(to file: String, syntax: WriteSyntax) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 256)
+        guard cd_save(handle, file, syntax.rawValue, &err, err.count) == CD_OK else {
+            throw .io(path: file, reason: "cannot write DICOM: \(Self.text(err))")
+        }
+    }
+}
