@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "DicomPrepDataset", dependencies: ["DicomPrepCore", "DicomPrepConvert"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepLearning", dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "CTorch"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "DicomPrepSynth", dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "DicomPrepSynth", dependencies: ["DicomPrepCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "dicomprep",
             dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "DicomPrepLearning", "DicomPrepSynth",

@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 import Foundation
 
 /// The fixed benchmark corpus: series of 256x256 int16 slices in mixed planes and lengths, with

@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 /// Writes DICOM files through dcmtk: used by `dicomprep synth` and by the tests to make series with
 /// known geometry and values.
 public struct DicomWriter {

@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 import Foundation
 
 /// Writes a dataset shaped like Kaggle's RSNA-MICCAI Brain Tumor Radiogenomic Classification download:

@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 import Foundation
 
 /// A synthetic DICOM series with known geometry and voxel values, for tests, demos and benchmarks.

@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import Foundation
 
 /// How a Kaggle-style dataset is laid out on disk, described by data (manifests/layouts/*.json) so that

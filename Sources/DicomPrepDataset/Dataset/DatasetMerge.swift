@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import Foundation
 
 /// Joins the dataset.json files of N shards (`dataset convert --shard K/N`) into one, refusing missing,

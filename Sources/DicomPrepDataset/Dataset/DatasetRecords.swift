@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 /// A file written for a dataset, with its checksum (paths relative to the dataset folder).
 public struct FileRecord: Codable, Sendable, Equatable {
     public var path: String

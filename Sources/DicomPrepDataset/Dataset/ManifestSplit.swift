@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import Foundation
 
 /// One entry of a Decathlon-style datalist: the image (model input of the chosen sequence), the label,

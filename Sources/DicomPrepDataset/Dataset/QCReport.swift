@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import Foundation
 
 /// Pictures for a person to eyeball a dataset: a PNG contact sheet per case × sequence (the model

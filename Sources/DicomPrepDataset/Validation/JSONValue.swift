@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import Foundation
 
 /// A parsed JSON document. Numbers keep whether they were written as integers.

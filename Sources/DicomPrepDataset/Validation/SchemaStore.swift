@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import Foundation
 
 /// The JSON Schemas in a folder (the repository's `schemas/`), chosen for a document by its `$schema`.

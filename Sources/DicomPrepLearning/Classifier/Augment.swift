@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 import Foundation
 
 /// Training-time augmentation of a (slices, rows, columns) float volume, driven by a seeded generator so

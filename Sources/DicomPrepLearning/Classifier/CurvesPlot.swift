@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 /// Draws curves.png: loss (training and validation) and validation AUROC per epoch, with a tiny
 /// built-in 3x5 pixel font for labels and tick values.
 public enum CurvesPlot {

@@ -1,6 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
-import DicomPrepDataset
 import Foundation
 
 /// Binary classification metrics.

@@ -1,5 +1,4 @@
 import DicomPrepCore
-import DicomPrepConvert
 import DicomPrepDataset
 import Foundation
 
