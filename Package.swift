@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "DicomPrepCore", dependencies: ["CDicom", "CNifti", "CDeflate", "CPng"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepConvert", dependencies: ["DicomPrepCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepDataset", dependencies: ["DicomPrepCore", "DicomPrepConvert"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "DicomPrepLearning", dependencies: ["DicomPrepCore", "DicomPrepConvert", "DicomPrepDataset", "CTorch"],
+        .target(name: "DicomPrepLearning", dependencies: ["DicomPrepCore", "DicomPrepDataset", "CTorch"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepSynth", dependencies: ["DicomPrepCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(

@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// Writes DICOM files through dcmtk: used by `dicomprep synth` and by the tests to make series with
 /// known geometry and values.
 public struct DicomWriter {

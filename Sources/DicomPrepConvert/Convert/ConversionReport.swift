@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// What a conversion did with every input file: used (in which output), duplicate, or skipped (why).
 public struct ConversionReport: Codable, Sendable {
     public var schema = "conversion-report.schema.json"

@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// What dicomprep parses and derives from DICOM input, without writing anything.
 public struct InspectReport: Codable, Sendable {
     public var schema = "inspect-report.schema.json"

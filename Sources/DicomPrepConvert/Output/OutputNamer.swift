@@ -1,11 +1,11 @@
 import DicomPrepCore
+
 /// Turns series attributes into safe, unique output paths: a name template, characters limited to
 /// [A-Za-z0-9._-], the input's relative folders mirrored, and numeric suffixes on collisions.
 public struct OutputNamer: Sendable {
     public static let defaultTemplate = "{SeriesNumber}_{SeriesDescription}"
-    static let phiFields: Set<String> = ["PatientName", "PatientID", "PatientBirthDate", "StudyDate", "SeriesDate",
-                                         "AcquisitionDate", "AccessionNumber", "InstitutionName", "StudyID", "StudyInstanceUID",
-                                         "SeriesInstanceUID"]
+    /// Identifying fields (allowed with --keep-phi): the attributes of `IdentifyingAttributes`.
+    static var phiFields: Set<String> { IdentifyingAttributes.keywords }
     static let plainFields: Set<String> = ["SeriesNumber", "SeriesDescription", "ProtocolName", "Modality", "SequenceName",
                                            "EchoNumber", "AcquisitionPlane", "AcquisitionNumber", "Part"]
 

@@ -1,19 +1,15 @@
 import DicomPrepCore
+
 /// Removes identifying values from text dicomprep writes (series descriptions, protocol names, labels,
-/// file names): any occurrence of the patient's name (or its parts), IDs, accession number, institution,
-/// dates or UIDs taken from the same file is replaced by "REDACTED". Sites sometimes type a patient's name
-/// into a series description; it must not reach an output.
+/// file names): any occurrence of a value `IdentifyingAttributes` marks as scrubbed (names and their parts,
+/// IDs, accession number, institution, dates, UIDs) taken from the same file is replaced by "REDACTED".
+/// Sites sometimes type a patient's name into a series description; it must not reach an output.
 public struct PHIScrubber: Sendable {
     let tokens: [String]
 
-    /// Attributes whose values are identifying.
-    static let keys = ["PatientName", "PatientID", "PatientBirthDate", "AccessionNumber", "InstitutionName",
-                       "ReferringPhysicianName", "StationName", "StudyDate", "SeriesDate", "AcquisitionDate",
-                       "AcquisitionDateTime", "StudyID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"]
-
     public init(identity: [String: String]) {
         var t = Set<String>()
-        for k in Self.keys {
+        for k in IdentifyingAttributes.scrubbed {
             guard let v = identity[k]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { continue }
             t.insert(v)
             if k.hasSuffix("Name") {

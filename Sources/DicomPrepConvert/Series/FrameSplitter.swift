@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// Step 2 of series assembly: the frames of one series into outputs. Frames share an output when they agree
 /// on size, orientation and pixel spacing (the "shape"), and on echo and image component (magnitude, phase,
 /// real, imaginary, field map). Works frame by frame, so one enhanced file can feed several outputs.

@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// Turns parsed files into series plans: group into series (`SeriesGrouping`), split each series' frames
 /// into outputs that share size, orientation, spacing, echo and image component (`FrameSplitter`), order
 /// repeated positions as time points of one 4D volume, then sort slices and derive the geometry

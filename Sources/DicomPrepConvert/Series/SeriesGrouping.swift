@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// Step 1 of series assembly: files into series, and exact repeats out.
 ///
 /// A series is one SeriesInstanceUID and SeriesNumber (edited copies of one image that differ only in

@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// One frame of one parsed file: the unit that becomes a slice.
 public struct SliceRef: Sendable, Hashable, Codable {
     public var instance: Int

@@ -1,5 +1,6 @@
 import DicomPrepCore
 import Foundation
+
 /// How stored values become output values.
 public struct ValueOptions: Sendable {
     /// Apply the VOI LUT / window (as pydicom's apply_voi_lut) after the modality LUT.

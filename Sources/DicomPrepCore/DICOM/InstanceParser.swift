@@ -80,16 +80,8 @@ public enum InstanceParser {
         let isEnhanced = o.itemCount(TagPath(.perFrameFunctionalGroups)) > 0 || o.itemCount(TagPath(.sharedFunctionalGroups)) > 0
 
         var identity: [String: String] = [:]
-        for (key, tag) in [("PatientName", Tag.patientName), ("PatientID", .patientID), ("PatientBirthDate", .patientBirthDate),
-                           ("PatientSex", .patientSex), ("PatientAge", .patientAge), ("AccessionNumber", .accessionNumber),
-                           ("InstitutionName", .institutionName), ("ReferringPhysicianName", .referringPhysicianName),
-                           ("StationName", .stationName), ("StudyDate", .studyDate), ("SeriesDate", .seriesDate),
-                           ("AcquisitionDate", .acquisitionDate), ("StudyTime", .studyTime), ("SeriesTime", .seriesTime),
-                           ("AcquisitionTime", .acquisitionTime), ("AcquisitionDateTime", .acquisitionDateTime),
-                           ("StudyID", .studyID), ("StudyDescription", .studyDescription),
-                           ("StudyInstanceUID", .studyInstanceUID), ("SeriesInstanceUID", .seriesInstanceUID),
-                           ("SOPInstanceUID", .sopInstanceUID)] {
-            if let v = o.string(tag) { identity[key] = v }
+        for a in IdentifyingAttributes.all {
+            if let v = o.string(a.tag) { identity[a.keyword] = v }
         }
 
         let top = topFrame(o)

@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// A file written for a dataset, with its checksum (paths relative to the dataset folder).
 public struct FileRecord: Codable, Sendable, Equatable {
     public var path: String

@@ -1,5 +1,6 @@
 import DicomPrepCore
 import DicomPrepConvert
+
 /// One sequence folder made into a model input, in memory: the conversion core (scan, parse, plan, the
 /// largest series), the full-resolution volume, and the model-input pipeline. `dataset convert` writes
 /// the results; `predict` uses them directly on raw DICOM with the settings recorded in a model bundle,

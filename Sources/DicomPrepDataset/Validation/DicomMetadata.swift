@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// The metadata of a DICOM image as a JSON document (DICOM keywords as keys), plus derived values that a
 /// JSON Schema can bound but not compute: the lengths of the two ImageOrientationPatient vectors and
 /// their dot product (unit, orthogonal vectors: 1, 1 and 0). Used by `validate --dicom`.

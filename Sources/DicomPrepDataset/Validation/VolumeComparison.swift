@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// Compares two NIfTI images voxel by voxel in world space: every voxel centre of `ours` is mapped into
 /// `theirs` through the two affines and the values there are compared. Used to check dicomprep against
 /// dcm2niix whatever voxel order each chose.

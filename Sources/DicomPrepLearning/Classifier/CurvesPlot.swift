@@ -1,4 +1,5 @@
 import DicomPrepCore
+
 /// Draws curves.png: loss (training and validation) and validation AUROC per epoch, with a tiny
 /// built-in 3x5 pixel font for labels and tick values.
 public enum CurvesPlot {
