@@ -78,7 +78,8 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         var o = ConvertOptions(inputs: inputs, outputDir: output)
-        o.values = ValueOptions(applyVOI: voi, dataType: NiftiDataType(rawValue: dtype), philipsDisplayValues: philipsDisplay)
+        o.values = ValueOptions(dataType: NiftiDataType(rawValue: dtype), philipsDisplayValues: philipsDisplay)
+        o.applyVOI = voi
         o.mergeEchoes = mergeEchoes
         o.reorient = reorient
         o.gzip = !noGzip

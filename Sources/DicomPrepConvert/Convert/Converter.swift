@@ -6,6 +6,8 @@ public struct ConvertOptions: Sendable {
     public var inputs: [String]
     public var outputDir: String
     public var values = ValueOptions()
+    /// Apply the VOI LUT / window (as pydicom's apply_voi_lut) after the modality LUT.
+    public var applyVOI = false
     public var reorient: String?
     public var gzip = true
     public var compressionLevel = 1
@@ -104,6 +106,10 @@ public struct Converter: Sendable {
                                  threads: max(1, Parallel.cores / max(1, min(options.jobs, plans.count))))
         let names = plans.map { namer.relativePath(for: $0) }
         var steps: [any VolumeTransform] = []
+        if options.applyVOI {
+            steps.append(VOIWindow())
+            if let t = options.values.dataType { steps.append(CastTo(t)) }
+        }
         if let r = options.reorient { steps.append(try Reorient(r)) }
         let pipeline = Pipeline(steps)
 
@@ -178,7 +184,9 @@ public struct Converter: Sendable {
            (try? NiftiIO.read(nifti, withValues: false)) != nil {
             return entry(old.Dimensions, resumed: true)
         }
-        var volume = try VolumeBuilder.build(plan, values: options.values, threads: threads)
+        var values = options.values
+        if options.applyVOI { values.dataType = nil } // the type is chosen after the window
+        var volume = try VolumeBuilder.build(plan, values: values, threads: threads)
         volume = try pipeline.apply(volume)
         let acquisition = AcquisitionFields(plan: plan, affine: volume.affine)
         let sidecar = Sidecar(plan: plan, volume: volume, transforms: pipeline.names, fingerprint: fingerprint, keepPHI: options.keepPHI,
@@ -201,7 +209,7 @@ public struct Converter: Sendable {
             h.update(Array("\(inst.path)|\(inst.fileSize)|\(mtime)\n".utf8))
         }
         let o = options
-        h.update(Array("voi=\(o.values.applyVOI) philipsDisplay=\(o.values.philipsDisplayValues) merge=\(o.mergeEchoes) dtype=\(o.values.dataType?.rawValue ?? "auto") reorient=\(o.reorient ?? "-") gzip=\(o.gzip) tol=\(o.spacingTolerance) phi=\(o.keepPHI) v=\(DicomPrepVersion.string)".utf8))
+        h.update(Array("voi=\(o.applyVOI) philipsDisplay=\(o.values.philipsDisplayValues) merge=\(o.mergeEchoes) dtype=\(o.values.dataType?.rawValue ?? "auto") reorient=\(o.reorient ?? "-") gzip=\(o.gzip) tol=\(o.spacingTolerance) phi=\(o.keepPHI) v=\(DicomPrepVersion.string)".utf8))
         return h.finalize()
     }
 }

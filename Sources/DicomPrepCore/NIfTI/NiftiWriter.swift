@@ -23,11 +23,9 @@ public struct NiftiWriter: Sendable {
         var v = volume
         var slope = 1.0, inter = 0.0
         if storage == .scaledInt16, v.voxels.dataType == .float32 || v.voxels.dataType == .float64 {
-            let f = v.voxels.doubles
-            let lo = f.min() ?? 0, hi = f.max() ?? 0
-            slope = hi > lo ? (hi - lo) / 65534 : 1
-            inter = hi > lo ? lo + 32767 * slope : lo
-            v.voxels = .int16(f.map { Int16(((($0 - inter) / slope).rounded()).clamped(-32767, 32767)) })
+            let e = ScaledInt16.encode(v.voxels.doubles)
+            (slope, inter) = (e.slope, e.intercept)
+            v.voxels = .int16(e.values)
         }
         var spec = NiftiHeaderSpec(dims: v.dims, datatype: v.voxels.dataType, pixdim: v.spacing + [1],
                                    affine: v.affine, description: String(description.prefix(79)))

@@ -5,6 +5,18 @@ public struct ToFloat: VolumeTransform {
     public func apply(_ v: Volume) throws(DicomPrepError) -> Volume { v.asFloat }
 }
 
+/// Converts voxels to a given NIfTI type (integers rounded and clamped), e.g. after a VOI window.
+public struct CastTo: VolumeTransform {
+    public let type: NiftiDataType
+    public init(_ type: NiftiDataType) { self.type = type }
+    public var name: String { "cast(\(type.rawValue))" }
+    public func apply(_ v: Volume) throws(DicomPrepError) -> Volume {
+        var out = v
+        out.voxels = v.voxels.converted(to: type)
+        return out
+    }
+}
+
 /// Inverts MONOCHROME1 images (max − value) so that bright means high signal, as the RSNA winner did;
 /// MONOCHROME2 volumes pass unchanged.
 public struct DisplayPolarity: VolumeTransform {

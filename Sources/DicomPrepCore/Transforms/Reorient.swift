@@ -52,6 +52,8 @@ public struct Reorient: VolumeTransform {
             }
             return t * per + old
         }
-        return Volume(dims: newDims, voxels: voxels, affine: affine, metadata: v.metadata)
+        var meta = v.metadata
+        meta.voi = nil
+        return Volume(dims: newDims, voxels: voxels, affine: affine, metadata: meta)
     }
 }

@@ -33,7 +33,9 @@ public struct SliceGroups: Sendable {
             }
             var shift = Matrix4.identity
             shift[2, 3] = Double(start)
-            groups.append(Volume(dims: [nx, ny, depth, v.dims[3]], voxels: .float32(out), affine: v.affine * shift, metadata: v.metadata))
+            var meta = v.metadata
+            meta.voi = nil
+            groups.append(Volume(dims: [nx, ny, depth, v.dims[3]], voxels: .float32(out), affine: v.affine * shift, metadata: meta))
             start += size
         }
         return groups

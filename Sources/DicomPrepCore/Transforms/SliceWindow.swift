@@ -38,6 +38,7 @@ public struct SliceWindow: VolumeTransform {
         var shift = Matrix4.identity
         shift[2, 3] = Double(start - padBefore)
         var r = Volume(dims: [nx, ny, count, v.dims[3]], voxels: .float32(out), affine: v.affine * shift, metadata: v.metadata)
+        r.metadata.voi = nil
         r.metadata.sliceWindow = SliceWindowInfo(center: center, start: start, end: end, padBefore: padBefore, padAfter: padAfter,
                                                  centerArea: areas.isEmpty ? 0 : areas[center], threshold: threshold)
         return r

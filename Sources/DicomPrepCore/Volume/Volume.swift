@@ -60,6 +60,26 @@ public enum VoxelData: Sendable, Equatable {
         }
     }
 
+    /// The values in another NIfTI type, integers rounded and clamped to the type's range.
+    public func converted(to type: NiftiDataType) -> VoxelData {
+        guard type != dataType else { return self }
+        func clamp<T: FixedWidthInteger>(_ x: Double, _: T.Type) -> T {
+            let r = x.rounded()
+            if r <= Double(T.min) { return T.min }
+            if r >= Double(T.max) { return T.max }
+            return T(r)
+        }
+        let d = doubles
+        switch type {
+        case .float32: return .float32(d.map(Float.init))
+        case .float64: return .float64(d)
+        case .int16: return .int16(d.map { clamp($0, Int16.self) })
+        case .uint16: return .uint16(d.map { clamp($0, UInt16.self) })
+        case .int32: return .int32(d.map { clamp($0, Int32.self) })
+        case .uint8: return .uint8(d.map { clamp($0, UInt8.self) })
+        }
+    }
+
     /// The same values rearranged: element i of the result is element `source(i)` of this one.
     public func permuted(count n: Int, _ source: (Int) -> Int) -> VoxelData {
         func p<T>(_ v: [T]) -> [T] { (0..<n).map { v[source($0)] } }
@@ -81,6 +101,8 @@ public struct VolumeMetadata: Sendable {
     /// The first slice's window (for VOI and viewers).
     public var windowCenter: Double?
     public var windowWidth: Double?
+    /// Each slice's VOI LUT / window (slot t × slices + k), for `VOIWindow`; dropped by transforms that reorder slices.
+    public var voi: [SliceVOI?]?
     /// The slice window chosen for a model input, when one was.
     public var sliceWindow: SliceWindowInfo?
     public init() {}

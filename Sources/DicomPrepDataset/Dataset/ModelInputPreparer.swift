@@ -17,9 +17,10 @@ public enum ModelInputPreparer {
         public var warnings: [String]
     }
 
-    /// The transforms before the slice window, in order.
+    /// The transforms before the slice window, in order: the VOI window first (it needs the acquired slices).
     public static func basePipeline(_ s: DatasetSettings) -> Pipeline {
-        var base: [any VolumeTransform] = [ToFloat(), DisplayPolarity()]
+        var base: [any VolumeTransform] = s.voi ? [VOIWindow()] : []
+        base += [ToFloat(), DisplayPolarity()]
         if let p = s.plane { base.append(ReorientToPlane(p)) }
         base.append(Resize(width: s.size, height: s.size))
         return Pipeline(base)
@@ -41,12 +42,9 @@ public enum ModelInputPreparer {
             warnings.append("another series in the folder (\(p.label), \(p.geometry.slices) slices) not used: the largest one was taken")
         }
         warnings += main.warnings.map(\.message)
-        let hasVOI = main.first.voiLUT != nil || main.frame(main.volumes[0][0]).windowWidth != nil
-        // With a VOI window the series is built twice (real values, and windowed for the model): decode once.
-        let decoded = settings.voi && hasVOI ? DecodedPixels() : nil
-        let full = try VolumeBuilder.build(main, threads: threads, decoded: decoded)
-        let source = decoded != nil ? try VolumeBuilder.build(main, values: ValueOptions(applyVOI: true), threads: threads, decoded: decoded) : full
-        let resized = try basePipeline(settings).apply(source)
+        // One build (real-world values), then one pipeline.
+        let full = try VolumeBuilder.build(main, threads: threads)
+        let resized = try basePipeline(settings).apply(full)
         let input = try Pipeline([SliceWindow(count: settings.slices), Normalize(settings.normalize)]).apply(resized)
         return Prepared(plan: main, full: full, resized: resized, input: input, warnings: warnings)
     }

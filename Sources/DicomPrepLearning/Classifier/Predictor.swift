@@ -131,10 +131,9 @@ public struct Predictor: Sendable {
                         let key = seq + "|" + settings.fingerprint
                         if let t = rawCache[key] { return t }
                         let prepared = try ModelInputPreparer.prepare(folder: folder, name: "\(c.id)/\(seq)", settings: settings, threads: threads)
-                        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("dicomprep-predict-\(getpid())-\(c.id)-\(seq).nii").path
-                        defer { unlink(tmp) }
-                        try NiftiWriter(gzip: false, storage: settings.storage).write(prepared.input, to: tmp)
-                        let t = try TensorCache.read(tmp, shape: shape)
+                        // The values training read from files: with scaled-int16 storage, quantised the same way.
+                        let input = settings.storage == .scaledInt16 ? try ScaledInt16RoundTrip().apply(prepared.input) : prepared.input
+                        let t = try TensorCache.fit(input, shape: shape)
                         rawCache[key] = t
                         return t
                     }

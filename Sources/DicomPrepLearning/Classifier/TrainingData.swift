@@ -78,7 +78,14 @@ public final class TensorCache: @unchecked Sendable {
         let img = try NiftiIO.read(path)
         guard img.dims.count >= 3 else { throw .io(path: path, reason: "not a 3D volume") }
         let (nx, ny, nz) = (img.dims[0], img.dims[1], img.dims[2])
-        var v = Volume(dims: [nx, ny, nz, 1], voxels: .float32(img.scaledValues.prefix(nx * ny * nz).map(Float.init)), affine: img.sform)
+        return try fit(Volume(dims: [nx, ny, nz, 1], voxels: .float32(img.scaledValues.prefix(nx * ny * nz).map(Float.init)), affine: img.sform), shape: shape)
+    }
+
+    /// Fits a model input volume (its first time point) to (slices, rows, columns), as `read` does for files.
+    public static func fit(_ input: Volume, shape: [Int]) throws(DicomPrepError) -> [Float] {
+        let (nx, ny, nz) = (input.dims[0], input.dims[1], input.dims[2])
+        var v = input.voxels.dataType == .float32 && input.voxels.count == nx * ny * nz ? input
+            : Volume(dims: [nx, ny, nz, 1], voxels: .float32(Array(input.floatValues.prefix(nx * ny * nz))), affine: input.affine)
         let (d, h, w) = (shape[0], shape[1], shape[2])
         if nx != w || ny != h { v = try Resize(width: w, height: h).apply(v) }
         let f = v.floatValues

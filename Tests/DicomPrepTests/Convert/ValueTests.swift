@@ -79,7 +79,7 @@ final class ValueTests: XCTestCase {
         try s.write(to: dir.path)
         let (plain, _) = try TestSupport.convert([dir.path])
         TestSupport.assertValues(try TestSupport.onlyVolume(plain), s)
-        let (voi, _) = try TestSupport.convert([dir.path]) { $0.values.applyVOI = true }
+        let (voi, _) = try TestSupport.convert([dir.path]) { $0.applyVOI = true }
         let img = try TestSupport.onlyVolume(voi)
         // pydicom's LINEAR windowing: output range is the stored range 0...4095 (12 bits unsigned).
         let c = 499.5, w = 399.0
@@ -97,16 +97,16 @@ final class ValueTests: XCTestCase {
         f.windowCenter = 100
         f.windowWidth = 50
         inst.voiFunction = "SIGMOID"
-        let sig = ValueMapper(instance: inst, frame: f, applyVOI: true)
+        let sig = try XCTUnwrap(SliceVOI(instance: inst, frame: f))
         XCTAssertEqual(sig.map(100), 4095.0 / 2, accuracy: 1e-9)
         XCTAssertEqual(sig.map(125), 4095 / (1 + exp(-2.0)), accuracy: 1e-9)
         inst.voiFunction = "LINEAR_EXACT"
-        let exact = ValueMapper(instance: inst, frame: f, applyVOI: true)
+        let exact = try XCTUnwrap(SliceVOI(instance: inst, frame: f))
         XCTAssertEqual(exact.map(75), 0)
         XCTAssertEqual(exact.map(126), 4095)
         XCTAssertEqual(exact.map(100), 4095.0 / 2, accuracy: 1e-9)
         inst.voiLUT = LookupTable(entries: 4, firstMapped: 10, bits: 8, data: [0, 50, 100, 255])
-        let lut = ValueMapper(instance: inst, frame: f, applyVOI: true)
+        let lut = try XCTUnwrap(SliceVOI(instance: inst, frame: f))
         XCTAssertEqual(lut.map(5), 0)
         XCTAssertEqual(lut.map(11), 50)
         XCTAssertEqual(lut.map(99), 255)
@@ -117,7 +117,7 @@ final class ValueTests: XCTestCase {
         let inst = try InstanceParser.parse(path: dir.appendingPathComponent("mlut_18.dcm").path)
         let lut = try XCTUnwrap(inst.modalityLUT)
         XCTAssertEqual(lut.entries, lut.data.count)
-        let m = ValueMapper(instance: inst, frame: inst.frames[0], applyVOI: false)
+        let m = ValueMapper(instance: inst, frame: inst.frames[0])
         XCTAssertEqual(m.map(Int32(lut.firstMapped)), Double(lut.data[0]))
         XCTAssertEqual(m.map(Int32(lut.firstMapped - 100)), Double(lut.data[0]), "values below the LUT clamp to its first entry")
     }

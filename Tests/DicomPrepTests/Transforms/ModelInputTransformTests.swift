@@ -113,3 +113,36 @@ final class ModelInputTransformTests: XCTestCase {
         for (a, b) in zip(img.scaledValues, v.floatValues) { XCTAssertEqual(a, Double(b), accuracy: 1.0 / 65534) }
     }
 }
+
+/// Transforms that replace what used to be files on disk or a second build.
+final class InMemoryEquivalenceTests: XCTestCase {
+    /// Predicting from raw DICOM quantises in memory exactly as a scaled-int16 model input file reads back.
+    func testScaledInt16RoundTripEqualsTheFile() throws {
+        var rng = SeededRandom(seed: 3)
+        let values = (0..<(7 * 5 * 3)).map { _ in Float(rng.unit() * 3 - 1) }
+        let v = Volume(dims: [7, 5, 3, 1], voxels: .float32(values), affine: .identity)
+        let file = TestSupport.tempDir("q").appendingPathComponent("input.nii").path
+        try NiftiWriter(gzip: false, storage: .scaledInt16).write(v, to: file)
+        let fromFile = try TensorCache.read(file, shape: [3, 5, 7])
+        let inMemory = try TensorCache.fit(try ScaledInt16RoundTrip().apply(v), shape: [3, 5, 7])
+        XCTAssertEqual(fromFile, inMemory)
+        XCTAssertNotEqual(inMemory, values, "quantisation changes the values")
+    }
+
+    /// The VOI window is one transform after one build, and it needs the acquired slices.
+    func testVOIWindowIsATransformOnTheBuiltVolume() throws {
+        var s = SyntheticSeries()
+        s.windowCenter = 499.5
+        s.windowWidth = 399
+        let dir = TestSupport.tempDir("voi")
+        try s.write(to: dir.path)
+        let plan = try XCTUnwrap(SeriesBuilder().build(try FileScanner.scan([dir.path]).files.map { try InstanceParser.parse(path: $0.path) }).plans.first)
+        let built = try VolumeBuilder.build(plan)
+        XCTAssertEqual(built.metadata.voi?.count, s.slices)
+        let windowed = try VOIWindow().apply(built)
+        XCTAssertNil(windowed.metadata.voi)
+        XCTAssertNotEqual(windowed.voxels.doubles, built.voxels.doubles)
+        XCTAssertTrue(windowed.metadata.valueMapping.contains("VOI LUT (LINEAR)"))
+        XCTAssertNil(try Reorient("RAS").apply(built).metadata.voi, "reordering slices drops the per-slice windows")
+    }
+}
