@@ -26,7 +26,7 @@ struct Convert: ParsableCommand {
     var voi = false
 
     @Option(help: "Permute/flip voxel axes to the nearest canonical orientation, e.g. RAS, LAS, LPS (no resampling).")
-    var reorient: String?
+    var reorient: OrientationArgument?
 
     @Flag(name: .customLong("no-gzip"), help: "Write .nii instead of .nii.gz.")
     var noGzip = false
@@ -34,8 +34,8 @@ struct Convert: ParsableCommand {
     @Option(help: "gzip level 0-12 (libdeflate; 1 matches pigz -6 in size at several times its speed).")
     var compressionLevel = 1
 
-    @Option(help: "Output voxel type: auto, uint8, int16, uint16, int32, float32, float64.")
-    var dtype = "auto"
+    @Option(help: "Output voxel type (auto: int16 when every value is an integer in range, else float32).")
+    var dtype: DataTypeArgument = .auto
 
     @Option(help: "File name template; fields: {SeriesNumber} {SeriesDescription} {ProtocolName} {Modality} {SequenceName} {EchoNumber} {AcquisitionPlane} {AcquisitionNumber} {Part}.")
     var name = "{SeriesNumber}_{SeriesDescription}"
@@ -70,18 +70,12 @@ struct Convert: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors and the summary.")
     var quiet = false
 
-    func validate() throws {
-        if dtype != "auto" && NiftiDataType(rawValue: dtype) == nil {
-            throw ValidationError("--dtype must be auto or one of \(NiftiDataType.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-    }
-
     func run() throws {
         var o = ConvertOptions(inputs: inputs, outputDir: output)
-        o.values = ValueOptions(dataType: NiftiDataType(rawValue: dtype), philipsDisplayValues: philipsDisplay)
+        o.values = ValueOptions(dataType: dtype.type, philipsDisplayValues: philipsDisplay)
         o.applyVOI = voi
         o.mergeEchoes = mergeEchoes
-        o.reorient = reorient
+        o.reorient = reorient?.transform.code
         o.gzip = !noGzip
         o.compressionLevel = compressionLevel
         o.nameTemplate = name

@@ -44,14 +44,14 @@ struct DatasetConvert: ParsableCommand {
     @Option(help: "In-plane size of each model input (SIZE×SIZE).")
     var size = 256
 
-    @Option(help: "Reorient every series to this plane first: axial, coronal or sagittal.")
-    var plane: String?
+    @Option(help: "Reorient every series to this plane first.")
+    var plane: ReorientToPlane.Plane?
 
     @Option(help: "Intensity scaling: minmax ([0,1]) or zscore.")
-    var normalize = "minmax"
+    var normalize: Normalize.Mode = .minmax
 
     @Option(help: "Model-input storage: as-is (float32) or scaled-int16 (half the size; NIfTI has no float16).")
-    var storage = "as-is"
+    var storage: NiftiWriter.Storage = .asIs
 
     @Flag(help: "Do not apply the file's VOI LUT / window to model inputs.")
     var noVoi = false
@@ -59,8 +59,8 @@ struct DatasetConvert: ParsableCommand {
     @Option(help: "Also write consecutive sub-volumes of K slices per series.")
     var groupSize: Int?
 
-    @Option(help: "What to do with the last slices when --group-size does not divide the count: drop, pad or keep.")
-    var remainder = "pad"
+    @Option(help: "What to do with the last slices when --group-size does not divide the count.")
+    var remainder: SliceGroups.Remainder = .pad
 
     @Flag(help: "Keep the cases the layout excludes as broken.")
     var keepExcluded = false
@@ -74,8 +74,8 @@ struct DatasetConvert: ParsableCommand {
     @Flag(help: "Write PNG contact sheets and OUTDIR/index.html.")
     var qc = false
 
-    @Option(help: "Convert only shard K of N (0 <= K < N), by a stable hash of the case id; join with `dataset merge`.")
-    var shard: String?
+    @Option(help: "Convert only shard K/N (0 <= K < N), by a stable hash of the case id; join with `dataset merge`.")
+    var shard: ShardArgument?
 
     @Option(help: "gzip level 0-12.")
     var compressionLevel = 1
@@ -86,28 +86,18 @@ struct DatasetConvert: ParsableCommand {
         o.sequences = sequences?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
         o.slices = slices
         o.size = size
-        if let p = plane {
-            guard let v = ReorientToPlane.Plane(rawValue: p) else { throw ValidationError("--plane must be axial, coronal or sagittal") }
-            o.plane = v
-        }
-        guard let n = Normalize.Mode(rawValue: normalize) else { throw ValidationError("--normalize must be minmax or zscore") }
-        o.normalize = n
-        guard let s = NiftiWriter.Storage(rawValue: storage) else { throw ValidationError("--storage must be as-is or scaled-int16") }
-        o.storage = s
+        o.plane = plane
+        o.normalize = normalize
+        o.storage = storage
         o.voi = !noVoi
         o.groupSize = groupSize
-        guard let r = SliceGroups.Remainder(rawValue: remainder) else { throw ValidationError("--remainder must be drop, pad or keep") }
-        o.remainder = r
+        o.remainder = remainder
         o.keepExcluded = keepExcluded
         o.jobs = jobs ?? Parallel.cores
         o.resume = resume
         o.qc = qc
         o.compressionLevel = compressionLevel
-        if let sh = shard {
-            let parts = sh.split(separator: "/").compactMap { Int($0) }
-            guard parts.count == 2 else { throw ValidationError("--shard must be K/N") }
-            o.shard = (parts[0], parts[1])
-        }
+        if let sh = shard { o.shard = (sh.index, sh.count) }
         let bar = UnsafeBox<ProgressBar?>(nil)
         let converter = DatasetConverter(options: o) { p in
             if bar.value == nil { bar.value = ProgressBar(total: p.total, label: "cases") }

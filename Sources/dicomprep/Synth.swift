@@ -23,7 +23,7 @@ struct SynthSeriesCommand: ParsableCommand {
     var output: String
 
     @Option(help: "Rows x columns x slices, e.g. 256x256x40.")
-    var size = "64x64x20"
+    var size = SizeArgument(argument: "64x64x20")!
 
     @Option(help: "Acquisition plane: axial, sagittal, coronal or oblique.")
     var plane = "axial"
@@ -37,8 +37,8 @@ struct SynthSeriesCommand: ParsableCommand {
     @Option(help: "Series number.")
     var seriesNumber = 1
 
-    @Option(help: "Transfer syntax: explicitLittle, implicitLittle, explicitBig, deflated.")
-    var syntax = "explicitLittle"
+    @Option(help: "Transfer syntax.")
+    var syntax: DicomWriter.Syntax = .explicitLittle
 
     @Flag(help: "One Enhanced MR multi-frame file.")
     var multiframe = false
@@ -47,15 +47,13 @@ struct SynthSeriesCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func run() throws {
-        let dims = size.split(separator: "x").compactMap { Int($0) }
-        guard dims.count == 3, dims.allSatisfy({ $0 > 0 }) else { throw ValidationError("--size must be ROWSxCOLUMNSxSLICES") }
-        guard let syn = DicomWriter.Syntax(rawValue: syntax) else { throw ValidationError("unknown --syntax \(syntax)") }
+        let dims = size.values
         var s = SyntheticSeries()
         s.rows = dims[0]; s.columns = dims[1]; s.slices = dims[2]
         s.sliceSpacing = spacing
         s.seriesDescription = description
         s.seriesNumber = seriesNumber
-        s.syntax = syn
+        s.syntax = syntax
         s.multiframe = multiframe
         s.seed = seed
         switch plane {

@@ -37,15 +37,15 @@ struct Train: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "MultiStepLR milestones (epochs).") var milestones: [Int] = [10]
     @Option(help: "MultiStepLR factor.") var gamma = 0.5
     @Option(help: "Input SLICESxROWSxCOLUMNS; inputs of another size are resized in-plane and centre-cropped/padded along slices.")
-    var input = "64x256x256"
+    var input = SizeArgument(argument: "64x256x256")!
     @Option(help: "Random seed (initialisation, order, augmentation).") var seed: UInt64 = 518
     @Option(help: "libtorch intra-op threads (default: all cores).") var threads: Int?
     @Flag(help: "Continue exactly from the last finished epoch of RUNDIR.") var resume = false
-    @Option(help: "Augmentations: flip, rotate (comma-separated) or none.") var augment = "none"
-    @Option(help: "Architecture: resnet10 (MONAI's, the RSNA winner's), resnet18, resnet-small (a fast CPU variant).") var arch = "resnet10"
-    @Option(help: "Stem convolution stride over slices,rows,columns (MONAI 0.6: 1,2,2).") var stemStride = "1,2,2"
-    @Option(help: "auto, cpu or cuda.") var device = "auto"
-    @Option(help: "Decoded-tensor cache: memory, disk (RUNDIR/cache) or none.") var cache = "memory"
+    @Option(help: "Augmentations: flip, rotate (comma-separated) or none.") var augment = AugmentationArgument(argument: "none")!
+    @Option(help: "Architecture: resnet10 (MONAI's, the RSNA winner's), resnet18, resnet-small (a fast CPU variant).") var arch: ArchitectureArgument = .resnet10
+    @Option(help: "Stem convolution stride over slices,rows,columns (MONAI 0.6: 1,2,2).") var stemStride = TripleArgument(argument: "1,2,2")!
+    @Option(help: "Compute device (auto: CUDA when available).") var device: DeviceArgument = .auto
+    @Option(help: "Decoded-tensor cache: memory, disk (RUNDIR/cache) or none.") var cache: TensorCache.Mode = .memory
 
     func validate() throws {
         if folds == nil && (train == nil || val == nil) { throw ValidationError("give --train and --val, or --folds DIR") }
@@ -60,72 +60,44 @@ struct Train: ParsableCommand {
         o.learningRate = lr
         o.milestones = milestones
         o.gamma = gamma
-        let dims = input.split(separator: "x").compactMap { Int($0) }
-        guard dims.count == 3 else { throw ValidationError("--input must be SLICESxROWSxCOLUMNS") }
-        o.input = dims
+        o.input = input.values
         o.seed = seed
         o.threads = threads ?? Parallel.cores
         o.resume = resume
-        switch Result(catching: { () throws(DicomPrepError) in try Augmentation(parsing: augment) }) {
-        case let .success(a): o.augment = a
-        case let .failure(e): throw ValidationError(e.description)
-        }
-        o.architecture = arch
-        let st = stemStride.split(separator: ",").compactMap { Int($0) }
-        guard st.count == 3 else { throw ValidationError("--stem-stride must be three integers, e.g. 1,2,2") }
-        o.stemStride = st
-        guard ["auto", "cpu", "cuda"].contains(device) else { throw ValidationError("--device must be auto, cpu or cuda") }
-        o.device = device
-        guard let c = TensorCache.Mode(rawValue: cache) else { throw ValidationError("--cache must be memory, disk or none") }
-        o.cache = c
+        o.augment = augment.value
+        o.architecture = arch.rawValue
+        o.stemStride = stemStride.values
+        o.device = device.rawValue
+        o.cache = cache
         return o
     }
 
-    func trainOne(_ o: TrainOptions, label: String) throws -> ModelMetadata {
-        let bar = UnsafeBox<(ProgressBar, Int)?>(nil)
-        let trainer = Trainer(options: o) { e in
-            switch e {
-            case let .started(t, v, p, d, th):
-                Terminal.out("\(label)training \(t) cases, validating \(v); \(p) parameters on \(d) with \(th) threads")
-            case let .resumed(n): Terminal.out("\(label)resuming after epoch \(n)")
-            case let .step(ep, done, total, loss, sps):
-                if bar.value == nil || bar.value!.1 != ep { bar.value = (ProgressBar(total: total, label: "\(label)epoch \(ep)"), ep) }
-                bar.value!.0.update(done: done, note: String(format: "loss %.4f %.2f samples/s", loss, sps))
-            case let .epoch(m, best):
-                Terminal.out("\(label)epoch \(m.epoch): lr \(m.learningRate) train loss \(String(format: "%.4f", m.trainLoss)) val loss \(String(format: "%.4f", m.validationLoss)) val AUROC \(m.validationAUROC.map { String(format: "%.3f", $0) } ?? "n/a") accuracy \(String(format: "%.3f", m.validationAccuracy)) \(String(format: "%.1f", m.seconds)) s\(best ? " (best)" : "")")
-            }
+    /// Renders the trainer's events: a progress bar per epoch, a line per finished epoch.
+    static func render(_ e: TrainEvent, label: String, bar: UnsafeBox<(ProgressBar, Int)?>) {
+        switch e {
+        case let .started(t, v, p, d, th):
+            Terminal.out("\(label)training \(t) cases, validating \(v); \(p) parameters on \(d) with \(th) threads")
+        case let .resumed(n): Terminal.out("\(label)resuming after epoch \(n)")
+        case let .step(ep, done, total, loss, sps):
+            if bar.value == nil || bar.value!.1 != ep { bar.value = (ProgressBar(total: total, label: "\(label)epoch \(ep)"), ep) }
+            bar.value!.0.update(done: done, note: String(format: "loss %.4f %.2f samples/s", loss, sps))
+        case let .epoch(m, best):
+            Terminal.out("\(label)epoch \(m.epoch): lr \(m.learningRate) train loss \(String(format: "%.4f", m.trainLoss)) val loss \(String(format: "%.4f", m.validationLoss)) val AUROC \(m.validationAUROC.map { String(format: "%.3f", $0) } ?? "n/a") accuracy \(String(format: "%.3f", m.validationAccuracy)) \(String(format: "%.1f", m.seconds)) s\(best ? " (best)" : "")")
         }
-        return try orExit { () throws(DicomPrepError) in try trainer.run() }
     }
 
     func run() throws {
+        let bar = UnsafeBox<(ProgressBar, Int)?>(nil)
         if let folds {
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: folds)) ?? []).filter { $0.hasPrefix("fold-") }.sorted(by: NaturalOrder.less)
-            guard !names.isEmpty else { Terminal.error("error: \(folds) holds no fold-K folders"); throw ExitCode(2) }
-            var summary: [FoldSummary] = []
-            for n in names {
-                let m = try trainOne(try options(train: "\(folds)/\(n)/train.json", val: "\(folds)/\(n)/val.json", output: "\(output)/\(n)"), label: "[\(n)] ")
-                summary.append(FoldSummary(fold: n, bundle: "\(output)/\(n)", bestValidationAUROC: m.metrics.bestValidationAUROC, bestEpoch: m.training.bestEpoch))
+            let template = try options(train: "", val: "", output: output)
+            let r: FoldsReport = try orExit { () throws(DicomPrepError) in
+                try FoldTraining.run(foldsDir: folds, outputDir: output, template: template) { fold, e in Self.render(e, label: "[\(fold)] ", bar: bar) }
             }
-            let aucs = summary.compactMap(\.bestValidationAUROC)
-            let mean = aucs.isEmpty ? nil : aucs.reduce(0, +) / Double(aucs.count)
-            try JSONOutput.write(FoldsReport(folds: summary, meanBestValidationAUROC: mean), to: output + "/folds.json")
-            Terminal.out("\(names.count) folds; mean best validation AUROC \(mean.map { String(format: "%.3f", $0) } ?? "n/a"); predict with every fold: dicomprep predict \(summary.map { "--model \($0.bundle)" }.joined(separator: " ")) INPUT")
+            Terminal.out("\(r.folds.count) folds; mean best validation AUROC \(r.meanBestValidationAUROC.map { String(format: "%.3f", $0) } ?? "n/a"); predict with every fold: dicomprep predict \(r.folds.map { "--model \($0.bundle)" }.joined(separator: " ")) INPUT")
         } else {
-            let m = try trainOne(try options(train: train!, val: val!, output: output), label: "")
+            let trainer = Trainer(options: try options(train: train!, val: val!, output: output)) { Self.render($0, label: "", bar: bar) }
+            let m = try orExit { () throws(DicomPrepError) in try trainer.run() }
             Terminal.out("best validation AUROC \(m.metrics.bestValidationAUROC.map { String(format: "%.3f", $0) } ?? "n/a") at epoch \(m.training.bestEpoch); bundle: \(output)")
         }
     }
-}
-
-struct FoldSummary: Codable {
-    var fold: String
-    var bundle: String
-    var bestValidationAUROC: Double?
-    var bestEpoch: Int
-}
-
-struct FoldsReport: Codable {
-    var folds: [FoldSummary]
-    var meanBestValidationAUROC: Double?
 }

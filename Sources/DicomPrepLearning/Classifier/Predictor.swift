@@ -161,6 +161,22 @@ public struct Predictor: Sendable {
     }
 
     /// The submission CSV (Kaggle's format: id column, probability column).
+    /// Writes the submission CSV (the columns the bundle's dataset layout names, Kaggle's BraTS21ID,MGMT_value
+    /// by default) and predictions.json beside it, both atomically; returns the JSON's path.
+    @discardableResult
+    public static func writeSubmission(_ r: PredictionsReport, csv path: String, bundles: [String]) throws(DicomPrepError) -> String {
+        var idColumn = "BraTS21ID", valueColumn = "MGMT_value"
+        if let first = bundles.first, let layoutName = try? ModelMetadata.load(bundle: first).preprocessing?.layout,
+           let layout = try? DatasetLayout.named(layoutName), let sub = layout.submission {
+            idColumn = sub.idColumn
+            valueColumn = sub.valueColumn
+        }
+        let json = URL(fileURLWithPath: path).deletingPathExtension().path + ".json"
+        try AtomicFile.write(text: csv(r, idColumn: idColumn, valueColumn: valueColumn), to: path)
+        try JSONOutput.write(r, to: json)
+        return json
+    }
+
     public static func csv(_ r: PredictionsReport, idColumn: String = "BraTS21ID", valueColumn: String = "MGMT_value") -> String {
         var s = "\(CSV.escape(idColumn)),\(CSV.escape(valueColumn))\n"
         for p in r.predictions { s += "\(CSV.escape(p.caseID)),\(String(format: "%.6f", p.probability))\n" }

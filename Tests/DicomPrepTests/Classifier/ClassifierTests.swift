@@ -157,6 +157,8 @@ final class ClassifierTests: XCTestCase {
         for k in 0..<2 { XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("fold-\(k)/model.pt").path)) }
         let summary = try JSONValue.parse(file: run.appendingPathComponent("folds.json").path)
         XCTAssertEqual(summary["folds"]?.arrayValue?.count, 2)
+        let store = try SchemaStore(directory: TestSupport.repoRoot.appendingPathComponent("schemas").path)
+        XCTAssertEqual(try store.validate(file: run.appendingPathComponent("folds.json").path).map(\.description), [])
         // Both folds predict together.
         let out = run.appendingPathComponent("p.csv").path
         let (prc, ptext) = try TestSupport.run(exe, ["predict", "--model", run.appendingPathComponent("fold-0").path, "--model", run.appendingPathComponent("fold-1").path,

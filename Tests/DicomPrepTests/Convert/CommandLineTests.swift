@@ -24,7 +24,8 @@ final class CommandLineTests: XCTestCase {
         (rc, text) = try TestSupport.run(exe, ["convert", dir.appendingPathComponent("bad; $(rm -rf x) %s.dcm").path, "-o", TestSupport.tempDir("out3").path])
         XCTAssertEqual(rc, 2, "nothing convertible")
         (rc, text) = try TestSupport.run(exe, ["convert", dir.path, "-o", out.path, "--reorient", "XYZ"])
-        XCTAssertEqual(rc, 2, "usage error: \(text)")
+        XCTAssertEqual(rc, 64, "argument parser's usage error: \(text)")
+        XCTAssertTrue(text.contains("'XYZ' is invalid for '--reorient"), text)
         (rc, text) = try TestSupport.run(exe, ["convert", dir.path, "-o", out.path, "--dtype", "complex"])
         XCTAssertEqual(rc, 64, "argument parser's usage error: \(text)")
     }
