@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -54,7 +55,8 @@ let package = Package(
             path: "Sources/CPng",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]
         ),
-        .target(name: "DicomPrepCore", dependencies: ["CDicom", "CNifti", "CDeflate", "CPng"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "DicomPrepCore", dependencies: ["CDicom", "CNifti", "CDeflate", "CPng", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepConvert", dependencies: ["DicomPrepCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepDataset", dependencies: ["DicomPrepCore", "DicomPrepConvert"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepLearning", dependencies: ["DicomPrepCore", "DicomPrepDataset", "CTorch"],

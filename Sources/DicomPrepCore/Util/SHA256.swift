@@ -1,72 +1,33 @@
-/// SHA-256 (FIPS 180-4), for checksums of the files dicomprep writes and of decoded pixel data.
+import Crypto
+
+/// SHA-256 as lower-case hex, over apple/swift-crypto (BoringSSL's implementation on Linux, CryptoKit's on
+/// Apple platforms): checksums in dataset.json, fingerprints for --resume, cache keys.
 public struct SHA256 {
-    private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
+    private var hasher = Crypto.SHA256()
 
     public init() {}
 
-    public mutating func update(_ data: UnsafeRawBufferPointer) {
-        length += UInt64(data.count)
-        var i = 0
-        if !buffer.isEmpty {
-            while i < data.count && buffer.count < 64 { buffer.append(data[i]); i += 1 }
-            if buffer.count == 64 { buffer.withUnsafeBytes { block($0, 0) }; buffer.removeAll(keepingCapacity: true) }
-        }
-        while i + 64 <= data.count { block(data, i); i += 64 }
-        while i < data.count { buffer.append(data[i]); i += 1 }
+    public mutating func update(_ data: UnsafeRawBufferPointer) { hasher.update(bufferPointer: data) }
+    public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+
+    /// The digest of everything given so far, as 64 hex digits.
+    public mutating func finalize() -> String { Self.text(hasher.finalize()) }
+
+    public static func hex(_ data: UnsafeRawBufferPointer) -> String {
+        var h = Crypto.SHA256()
+        h.update(bufferPointer: data)
+        return text(h.finalize())
     }
+    public static func hex(_ bytes: [UInt8]) -> String { text(Crypto.SHA256.hash(data: bytes)) }
 
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-    public mutating func finalize() -> String {
-        let bitLength = length &* 8
-        var pad: [UInt8] = [0x80]
-        while (Int(length) + pad.count) % 64 != 56 { pad.append(0) }
-        for s in stride(from: 56, through: 0, by: -8) { pad.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(s))) }
-        let saved = length
-        update(pad)
-        length = saved
-        return h.map { v in let s = String(v, radix: 16); return String(repeating: "0", count: 8 - s.count) + s }.joined()
+    static func text(_ d: Crypto.SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef")
+        var s = ""
+        s.reserveCapacity(64)
+        for b in d {
+            s.append(digits[Int(b >> 4)])
+            s.append(digits[Int(b & 15)])
+        }
+        return s
     }
-
-    /// The hex digest of some bytes.
-    public static func hex(_ data: UnsafeRawBufferPointer) -> String { var s = SHA256(); s.update(data); return s.finalize() }
-    public static func hex(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { hex($0) } }
-
-    private mutating func block(_ d: UnsafeRawBufferPointer, _ off: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for t in 0..<16 {
-            w[t] = UInt32(d[off + 4 * t]) << 24 | UInt32(d[off + 4 * t + 1]) << 16 | UInt32(d[off + 4 * t + 2]) << 8 | UInt32(d[off + 4 * t + 3])
-        }
-        for t in 16..<64 {
-            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var a = h[0], b = h[1], c = h[2], d0 = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
-        for t in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ Self.k[t] &+ w[t]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ maj
-            hh = g; g = f; f = e; e = d0 &+ t1; d0 = c; c = b; b = a; a = t1 &+ t2
-        }
-        h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d0
-        h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
-    }
-
-    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
