@@ -64,4 +64,4 @@ echo "== 4. predict the held-out test cases from raw DICOM (Kaggle's test/ layou
 AUROC=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metrics']['auroc'])" "$OUT/evaluation.json")
 echo "held-out AUROC: $AUROC"
 /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.9 else 1)" "$AUROC" || { echo "AUROC below 0.9"; exit 1; }
-echo "== done: $OUT/nifti, $OUT/prepared (open index.html), $OUT/run (model bundle, curves.png), $OUT/predictions.csv"
+echo "== done: $OUT/nifti, $OUT/prepared (open index.html), $OUT/run (model bundle, curves.svg), $OUT/predictions.csv"

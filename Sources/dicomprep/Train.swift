@@ -11,7 +11,7 @@ struct Train: ParsableCommand {
         abstract: "Train the 3D ResNet classifier (libtorch) on manifests from `manifest split`; writes a model bundle.",
         discussion: """
         RUNDIR gets model.pt (best validation AUROC; a state dict that loads in PyTorch/MONAI), last.pt, metadata.json, \
-        metrics.jsonl, curves.png and checkpoint/ for --resume. With --folds DIR (the output of `manifest split --folds K`) \
+        metrics.jsonl, curves.svg and checkpoint/ for --resume. With --folds DIR (the output of `manifest split --folds K`) \
         every fold is trained into RUNDIR/fold-K and RUNDIR/folds.json summarises them.
         """
     )

@@ -1,82 +1,101 @@
 import DicomPrepCore
+import Foundation
 
-/// Draws curves.png: loss (training and validation) and validation AUROC per epoch, with a tiny
-/// built-in 3x5 pixel font for labels and tick values.
+/// Training curves as an SVG document (curves.svg): loss (training and validation, BCE) and validation
+/// AUROC and accuracy against the epoch, each panel with labelled axes, tick values and a legend placed
+/// beside the plot area so it never covers the data. Any browser or vector editor shows it.
 public enum CurvesPlot {
-    static let glyphs: [Character: [UInt8]] = [
-        "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
-        "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
-        ".": [0, 0, 0, 0, 2], "-": [0, 0, 7, 0, 0], " ": [0, 0, 0, 0, 0],
-        "A": [2, 5, 7, 5, 5], "C": [7, 4, 4, 4, 7], "E": [7, 4, 6, 4, 7], "H": [5, 5, 7, 5, 5], "I": [7, 2, 2, 2, 7],
-        "L": [4, 4, 4, 4, 7], "N": [5, 7, 7, 7, 5], "O": [7, 5, 5, 5, 7], "P": [7, 5, 7, 4, 4], "R": [6, 5, 6, 5, 5],
-        "S": [7, 4, 7, 1, 7], "T": [7, 2, 2, 2, 2], "U": [5, 5, 5, 5, 7], "V": [5, 5, 5, 5, 2],
-    ]
-
-    static func text(_ img: inout RasterImage, _ s: String, x: Int, y: Int, color: [UInt8], scale: Int = 2) {
-        var cx = x
-        for ch in s.uppercased() {
-            if let g = glyphs[ch] {
-                for (r, bits) in g.enumerated() { for c in 0..<3 where bits & (4 >> UInt8(c)) != 0 {
-                    for dy in 0..<scale { for dx in 0..<scale {
-                        let px = cx + c * scale + dx, py = y + r * scale + dy
-                        if px >= 0 && py >= 0 && px < img.width && py < img.height { img[px, py] = color }
-                    } }
-                } }
-            }
-            cx += 4 * scale
-        }
+    struct Series {
+        var label: String
+        var color: String
+        var dashed: Bool
+        var values: [Double?]
     }
 
-    static func line(_ img: inout RasterImage, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ color: [UInt8]) {
-        let n = max(abs(x1 - x0), abs(y1 - y0), 1)
-        for i in 0...n {
-            let x = x0 + (x1 - x0) * i / n, y = y0 + (y1 - y0) * i / n
-            for d in 0..<2 where x + d < img.width && y < img.height && x >= 0 && y >= 0 { img[x + d, y] = color }
-        }
+    static let width = 980.0, height = 380.0
+    static let plotWidth = 300.0, plotHeight = 250.0, top = 50.0
+
+    public static func svg(_ history: [EpochMetrics]) -> String {
+        let epochs = history.map { Double($0.epoch) }
+        let loss = [
+            Series(label: "training loss", color: "#1f77b4", dashed: false, values: history.map(\.trainLoss)),
+            Series(label: "validation loss", color: "#d62728", dashed: true, values: history.map(\.validationLoss)),
+        ]
+        let quality = [
+            Series(label: "validation AUROC", color: "#2ca02c", dashed: false, values: history.map(\.validationAUROC)),
+            Series(label: "validation accuracy", color: "#9467bd", dashed: true, values: history.map(\.validationAccuracy)),
+        ]
+        let lossMax = max(1e-6, loss.flatMap { $0.values.compactMap { $0 } }.max() ?? 1)
+        var s = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">Training curves (\(history.count) epoch\(history.count == 1 ? "" : "s"))</text>
+
+        """
+        s += panel(x0: 60, title: "Loss (binary cross-entropy)", yLabel: "loss", epochs: epochs, series: loss, yRange: (0, niceCeiling(lossMax)))
+        s += panel(x0: 540, title: "Validation quality", yLabel: "AUROC / accuracy", epochs: epochs, series: quality, yRange: (0, 1))
+        s += "</svg>\n"
+        return s
     }
 
-    /// The chart of a training history.
-    public static func draw(_ history: [EpochMetrics]) -> RasterImage {
-        var img = RasterImage(width: 720, height: 320, channels: 3, fill: 255)
-        let train: [UInt8] = [31, 119, 180], val: [UInt8] = [255, 127, 14], auc: [UInt8] = [44, 160, 44], axis: [UInt8] = [60, 60, 60]
-        func panel(x0: Int, title: String, series: [([Double], [UInt8])], range: (Double, Double)?) {
-            let left = x0 + 50, right = x0 + 340, top = 40, bottom = 280
-            text(&img, title, x: x0 + 130, y: 10, color: axis)
-            line(&img, left, bottom, right, bottom, axis)
-            line(&img, left, top, left, bottom, axis)
-            let all = series.flatMap(\.0).filter(\.isFinite)
-            guard !all.isEmpty, history.count > 0 else { return }
-            var (lo, hi) = range ?? (all.min()!, all.max()!)
-            if hi - lo < 1e-9 { lo -= 0.5; hi += 0.5 }
-            for k in 0...4 {
-                let v = lo + (hi - lo) * Double(k) / 4
-                let y = bottom - (bottom - top) * k / 4
-                line(&img, left - 4, y, left, y, axis)
-                text(&img, String(format: "%.2f", v), x: x0 + 4, y: y - 4, color: axis, scale: 1)
-            }
-            let n = history.count
-            for (i, e) in history.enumerated() where n <= 20 || i % (n / 10) == 0 || i == n - 1 {
-                let x = left + (right - left) * (n == 1 ? 0 : i) / max(n - 1, 1)
-                line(&img, x, bottom, x, bottom + 4, axis)
-                text(&img, String(e.epoch), x: x - 2, y: bottom + 8, color: axis, scale: 1)
-            }
-            text(&img, "EPOCH", x: (left + right) / 2 - 20, y: bottom + 20, color: axis, scale: 1)
-            for (values, color) in series {
-                var prev: (Int, Int)?
-                for (i, v) in values.enumerated() where v.isFinite {
-                    let x = left + (right - left) * (n == 1 ? 0 : i) / max(n - 1, 1)
-                    let y = bottom - Int(Double(bottom - top) * (v - lo) / (hi - lo))
-                    if let p = prev { line(&img, p.0, p.1, x, y, color) }
-                    for dx in -2...2 { for dy in -2...2 where x + dx >= 0 && y + dy >= 0 && x + dx < img.width && y + dy < img.height { img[x + dx, y + dy] = color } }
-                    prev = (x, y)
-                }
-            }
+    /// One plot area at `x0` with axes, ticks, grid, the series and its legend to the right.
+    static func panel(x0: Double, title: String, yLabel: String, epochs: [Double], series: [Series], yRange: (Double, Double)) -> String {
+        let lo = epochs.min() ?? 1, hi = max(epochs.max() ?? 1, lo + 1)
+        func px(_ e: Double) -> Double { x0 + (e - lo) / (hi - lo) * plotWidth }
+        func py(_ v: Double) -> Double { top + plotHeight - (v - yRange.0) / (yRange.1 - yRange.0) * plotHeight }
+        var s = "<g>\n<text x=\"\(x0 + plotWidth / 2)\" y=\"\(top - 12)\" text-anchor=\"middle\" font-size=\"13\">\(escape(title))</text>\n"
+        s += "<rect x=\"\(x0)\" y=\"\(top)\" width=\"\(plotWidth)\" height=\"\(plotHeight)\" fill=\"none\" stroke=\"#333\"/>\n"
+        for k in 0...4 {
+            let v = yRange.0 + Double(k) / 4 * (yRange.1 - yRange.0), y = py(v)
+            s += "<line x1=\"\(x0)\" y1=\"\(y)\" x2=\"\(x0 + plotWidth)\" y2=\"\(y)\" stroke=\"#ddd\"/>"
+            s += "<text x=\"\(x0 - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(tick(v))</text>\n"
         }
-        panel(x0: 0, title: "LOSS", series: [(history.map(\.trainLoss), train), (history.map(\.validationLoss), val)], range: nil)
-        panel(x0: 360, title: "VAL AUROC", series: [(history.map { $0.validationAUROC ?? .nan }, auc)], range: (0, 1))
-        text(&img, "TRAIN", x: 250, y: 290, color: train, scale: 2)
-        text(&img, "VAL", x: 300, y: 290, color: val, scale: 2)
-        return img
+        for e in epochTicks(lo, hi) {
+            s += "<line x1=\"\(px(e))\" y1=\"\(top + plotHeight)\" x2=\"\(px(e))\" y2=\"\(top + plotHeight + 5)\" stroke=\"#333\"/>"
+            s += "<text x=\"\(px(e))\" y=\"\(top + plotHeight + 18)\" text-anchor=\"middle\">\(Int(e))</text>\n"
+        }
+        s += "<text x=\"\(x0 + plotWidth / 2)\" y=\"\(top + plotHeight + 36)\" text-anchor=\"middle\">epoch</text>\n"
+        s += "<text transform=\"translate(\(x0 - 42) \(top + plotHeight / 2)) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        for (i, ser) in series.enumerated() {
+            let points = zip(epochs, ser.values).compactMap { e, v in v.map { "\(px(e)),\(py(min(max($0, yRange.0), yRange.1)))" } }
+            let dash = ser.dashed ? " stroke-dasharray=\"6 4\"" : ""
+            if points.count > 1 {
+                s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"2\"\(dash) points=\"\(points.joined(separator: " "))\"/>\n"
+            }
+            for p in points {
+                let xy = p.split(separator: ",")
+                s += "<circle cx=\"\(xy[0])\" cy=\"\(xy[1])\" r=\"3\" fill=\"\(ser.color)\"/>"
+            }
+            let ly = top + 14 + Double(i) * 20, lx = x0 + plotWidth + 14
+            s += "\n<line x1=\"\(lx)\" y1=\"\(ly)\" x2=\"\(lx + 24)\" y2=\"\(ly)\" stroke=\"\(ser.color)\" stroke-width=\"2\"\(dash)/>"
+            s += "<text x=\"\(lx + 30)\" y=\"\(ly + 4)\">\(escape(ser.label))</text>\n"
+        }
+        return s + "</g>\n"
+    }
+
+    /// Writes curves.svg atomically.
+    public static func write(_ history: [EpochMetrics], to path: String) throws(DicomPrepError) {
+        try AtomicFile.write(text: svg(history), to: path)
+    }
+
+    static func epochTicks(_ lo: Double, _ hi: Double) -> [Double] {
+        let span = hi - lo
+        let step = max(1, (span / 6).rounded(.up))
+        return stride(from: lo, through: hi, by: step).map { $0 }
+    }
+
+    static func niceCeiling(_ v: Double) -> Double {
+        let p = pow(10, (log10(v)).rounded(.down))
+        for m in [1.0, 2, 2.5, 5, 10] where m * p >= v { return m * p }
+        return 10 * p
+    }
+
+    static func tick(_ v: Double) -> String {
+        let r = (v * 1000).rounded() / 1000
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
-import Foundation

@@ -52,7 +52,7 @@ public enum TrainEvent: Sendable {
 }
 
 /// Trains the classifier: Adam, BCE with logits, MultiStepLR; validation AUROC and loss every epoch; the
-/// best-AUROC weights (model.pt) and the last ones (last.pt) kept; metrics.jsonl, curves.png and
+/// best-AUROC weights (model.pt) and the last ones (last.pt) kept; metrics.jsonl, curves.svg and
 /// metadata.json in the bundle; `--resume` continues exactly from the last finished epoch.
 public struct Trainer: Sendable {
     public let options: TrainOptions
@@ -184,7 +184,7 @@ public struct Trainer: Sendable {
             var lines = ""
             for h in state.history { lines += try JSONOutput.encodeLine(h) + "\n" }
             try AtomicFile.write(text: lines, to: out + "/metrics.jsonl")
-            try CurvesPlot.draw(state.history).write(to: out + "/curves.png")
+            try CurvesPlot.write(state.history, to: out + "/curves.svg")
             let meta = metadata(state: state, train: train, val: val, list: trainList, sequence: sequence, parameters: model.parameterCount,
                                 device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion)
             try JSONOutput.write(meta, to: out + "/metadata.json")

@@ -52,7 +52,7 @@ final class ClassifierTests: XCTestCase {
         _ = try engine()
         let run = TestSupport.tempDir("run")
         let meta = try Trainer(options: options(run, epochs: 3)).run()
-        for f in ["model.pt", "last.pt", "metadata.json", "metrics.jsonl", "curves.png", "checkpoint/state.json", "checkpoint/optimizer.pt"] {
+        for f in ["model.pt", "last.pt", "metadata.json", "metrics.jsonl", "curves.svg", "checkpoint/state.json", "checkpoint/optimizer.pt"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent(f).path), f)
         }
         let lines = try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
@@ -215,5 +215,48 @@ final class ClassifierTests: XCTestCase {
                 for (a, b) in zip(ours, monai) { XCTAssertEqual(Double(a), b, accuracy: 1e-4, "MONAI \(arch)") }
             }
         }
+    }
+}
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// curves.svg: well-formed SVG, every series drawn, and the legends beside the plot areas, not over them.
+final class CurvesPlotTests: XCTestCase {
+    final class Collect: NSObject, XMLParserDelegate {
+        var elements: [(String, [String: String])] = []
+        var texts: [String] = []
+        func parser(_ p: XMLParser, didStartElement e: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            elements.append((e, attributes))
+        }
+        func parser(_ p: XMLParser, foundCharacters s: String) { texts.append(s) }
+    }
+
+    func testSVGHasAxesSeriesAndALegendOutsideThePlots() throws {
+        let h = (1...4).map { e in
+            EpochMetrics(epoch: e, learningRate: 1e-4, trainLoss: 0.9 / Double(e), validationLoss: 1.0 / Double(e), validationAUROC: 0.5 + 0.1 * Double(e),
+                         validationAccuracy: 0.6, samplesPerSecond: 1, seconds: 1)
+        }
+        let svg = CurvesPlot.svg(h)
+        let parser = XMLParser(data: Data(svg.utf8))
+        let c = Collect()
+        parser.delegate = c
+        XCTAssertTrue(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "")")
+        let lines = c.elements.filter { $0.0 == "polyline" }
+        XCTAssertEqual(lines.count, 4)
+        for l in lines { XCTAssertEqual(l.1["points"]?.split(separator: " ").count, 4) }
+        let text = c.texts.joined(separator: "|")
+        for label in ["training loss", "validation loss", "validation AUROC", "validation accuracy", "epoch", "loss", "AUROC / accuracy"] {
+            XCTAssertTrue(text.contains(label), label)
+        }
+        // Plot areas are the two framed rectangles; every data point is inside one, no legend text is.
+        let frames = c.elements.filter { $0.0 == "rect" && $0.1["stroke"] != nil }.map { r -> (Double, Double, Double, Double) in
+            (Double(r.1["x"]!)!, Double(r.1["y"]!)!, Double(r.1["width"]!)!, Double(r.1["height"]!)!)
+        }
+        XCTAssertEqual(frames.count, 2)
+        func inside(_ x: Double, _ y: Double) -> Bool { frames.contains { x >= $0.0 && x <= $0.0 + $0.2 && y >= $0.1 && y <= $0.1 + $0.3 } }
+        for p in c.elements where p.0 == "circle" { XCTAssertTrue(inside(Double(p.1["cx"]!)!, Double(p.1["cy"]!)!)) }
+        for t in c.elements where t.0 == "text" && t.1["text-anchor"] == nil { XCTAssertFalse(inside(Double(t.1["x"]!)!, Double(t.1["y"]!)!), "legend over the data") }
     }
 }
