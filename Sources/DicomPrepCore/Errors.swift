@@ -31,16 +31,6 @@ public enum DicomPrepError: Error, CustomStringConvertible, Sendable, Equatable 
         }
     }
 
-    /// The file or series the error is about.
-    public var subject: String {
-        switch self {
-        case let .unreadable(p, _), let .notDicom(p, _), let .notAnImage(p, _), let .unsupported(p, _), let .corrupt(p, _), let .io(p, _):
-            return p
-        case let .invalidSeries(n, _): return n
-        case .usage: return ""
-        }
-    }
-
     /// The reason alone, without the subject.
     public var reason: String {
         switch self {

@@ -16,8 +16,6 @@ public struct FrameInfo: Sendable, Equatable {
     public var windowWidth: Double?
     /// Per-frame echo time (ms) of enhanced MR.
     public var echoTime: Double?
-    public var stackID: String?
-    public var inStackPosition: Int?
     public var temporalIndex: Int?
     public var acquisitionNumber: Int?
     /// Echo number of this frame (enhanced files carry it per frame in vendor items).

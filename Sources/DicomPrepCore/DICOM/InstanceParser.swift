@@ -236,9 +236,6 @@ public enum InstanceParser {
         f.windowCenter = numbers(group(o, frame: k, .frameVOILUTSequence, .windowCenter))?.first ?? top.windowCenter
         f.windowWidth = numbers(group(o, frame: k, .frameVOILUTSequence, .windowWidth))?.first ?? top.windowWidth
         f.echoTime = numbers(group(o, frame: k, .mrEchoSequence, .effectiveEchoTime))?.first
-        let content = TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .stackID)
-        f.stackID = o.string(content)
-        f.inStackPosition = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .inStackPositionNumber))
         f.temporalIndex = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .temporalPositionIndex))
         f.acquisitionNumber = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .frameAcquisitionNumber))
         return f

@@ -14,15 +14,6 @@ public enum NiftiDataType: String, Sendable, Codable, CaseIterable {
         case .float64: return Int32(CN_FLOAT64)
         }
     }
-
-    public var bytesPerVoxel: Int {
-        switch self {
-        case .uint8: return 1
-        case .int16, .uint16: return 2
-        case .int32, .float32: return 4
-        case .float64: return 8
-        }
-    }
 }
 
 /// What goes into a NIfTI-1 header.

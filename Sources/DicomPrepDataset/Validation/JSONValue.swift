@@ -1,7 +1,8 @@
 import DicomPrepCore
 import Foundation
 
-/// A parsed JSON document. Numbers keep whether they were written as integers.
+/// A parsed JSON document. Numbers are Doubles (a schema's "integer" is a number with no fraction); objects
+/// keep their keys' order.
 public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)

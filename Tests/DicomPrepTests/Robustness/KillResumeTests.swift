@@ -36,6 +36,11 @@ final class KillResumeTests: XCTestCase {
                 XCTAssertNoThrow(try NiftiIO.read(path), "\(rel) does not load", file: file, line: line)
             } else if name.hasSuffix(".json") {
                 XCTAssertNoThrow(try JSONValue.parse(file: path), "\(rel) is not whole JSON", file: file, line: line)
+            } else if name.hasSuffix(".png") {
+                // A whole PNG: the signature first and the IEND chunk (with its CRC) last.
+                let b = [UInt8](FileManager.default.contents(atPath: path) ?? Data())
+                let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], iend: [UInt8] = [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+                XCTAssertTrue(b.starts(with: signature) && b.suffix(8).elementsEqual(iend), "\(rel) is not a whole PNG", file: file, line: line)
             }
         }
     }
