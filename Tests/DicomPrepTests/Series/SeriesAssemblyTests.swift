@@ -108,3 +108,60 @@ final class SeriesAssemblyTests: XCTestCase {
         XCTAssertNil(VendorFields.seconds("x"))
     }
 }
+
+/// Step 3 on its own: slice order and geometry from candidate positions.
+final class SliceGeometryTests: XCTestCase {
+    func candidates(_ insts: [DicomInstance]) -> [SliceGeometry.Candidate] {
+        insts.enumerated().map { i, inst in
+            SliceGeometry.Candidate(ref: SliceRef(instance: i, frame: 0), position: inst.frames[0].position, instanceNumber: inst.instanceNumber,
+                                    acquisition: nil, temporal: nil, path: inst.path)
+        }
+    }
+
+    func testOrderSpacingGapAndTilt() throws {
+        var s = SyntheticSeries()
+        s.slices = 6
+        s.sliceSpacing = 2.5
+        let dir = TestSupport.tempDir("geom")
+        let insts = try s.write(to: dir.path).map { try InstanceParser.parse(path: $0) }.shuffled()
+        let g = SliceGeometry(spacingTolerance: 0.1, positionTolerance: 0.01)
+        let plan = try g.makePlan(insts, timepoints: [candidates(insts)], label: "t", part: nil, relativeDir: "", extra: [])
+        XCTAssertEqual(plan.geometry.slices, 6)
+        XCTAssertEqual(plan.geometry.sliceSpacing, 2.5, accuracy: 1e-9)
+        XCTAssertEqual(plan.geometry.sortKey, "ImagePositionPatient")
+        let order = plan.volumes[0].map { plan.frame($0).position!.dot(s.rowDirection.cross(s.columnDirection)) }
+        XCTAssertEqual(order, order.sorted(), "slices in order along the normal")
+
+        // One slice missing: a gap of two steps is reported as a missing slice, not as non-uniform spacing.
+        var gap = insts.sorted { $0.frames[0].position!.z < $1.frames[0].position!.z }
+        gap.remove(at: 3)
+        let p2 = try g.makePlan(gap, timepoints: [candidates(gap)], label: "t", part: nil, relativeDir: "", extra: [])
+        XCTAssertEqual(p2.geometry.missingSlices, 1)
+        XCTAssertFalse(p2.geometry.nonUniformSpacing)
+
+        // Positions drifting within the slice plane: gantry tilt, a sheared affine that keeps true positions.
+        let sorted = insts.sorted { $0.frames[0].position!.z < $1.frames[0].position!.z }
+        let tilted = sorted.enumerated().map { k, inst -> DicomInstance in
+            var i = inst
+            i.frames[0].position = inst.frames[0].position! + s.columnDirection * (0.4 * Double(k))
+            return i
+        }
+        let p3 = try g.makePlan(tilted, timepoints: [candidates(tilted)], label: "t", part: nil, relativeDir: "", extra: [])
+        XCTAssertGreaterThan(p3.geometry.tiltDegrees, 1)
+        XCTAssertTrue(p3.warnings.contains { $0.kind == .gantryTilt })
+        let last = tilted.last!.frames[0].position!
+        let k = Double(p3.geometry.slices - 1)
+        let world = p3.geometry.affine.apply(Vector3(0, 0, k))
+        XCTAssertEqual(world.x, -last.x, accuracy: 1e-6)
+        XCTAssertEqual(world.y, -last.y, accuracy: 1e-6)
+        XCTAssertEqual(world.z, last.z, accuracy: 1e-6)
+    }
+
+    func testSlicesThatDoNotAdvanceAreRefused() throws {
+        let dir = TestSupport.tempDir("flat")
+        let insts = try SyntheticSeries().write(to: dir.path).map { try InstanceParser.parse(path: $0) }
+        let same = insts.map { var i = $0; i.frames[0].position = insts[0].frames[0].position! + Vector3(0.001, 0, 0); return i }
+        let g = SliceGeometry(spacingTolerance: 0.1, positionTolerance: 0.01)
+        XCTAssertThrowsError(try g.makePlan(same, timepoints: [candidates(same)], label: "t", part: nil, relativeDir: "", extra: []))
+    }
+}
