@@ -15,6 +15,7 @@ extension SliceGroups.Remainder: ExpressibleByArgument {}
 extension ReorientToPlane.Plane: ExpressibleByArgument {}
 extension TensorCache.Mode: ExpressibleByArgument {}
 extension DicomWriter.Syntax: ExpressibleByArgument {}
+extension ScannerExport.Kind: ExpressibleByArgument {}
 
 /// `--dtype`: auto, or a NIfTI voxel type.
 enum DataTypeArgument: String, CaseIterable, ExpressibleByArgument {

@@ -9,7 +9,7 @@ import Foundation
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write synthetic DICOM data with known geometry (for demos, tests and benchmarks).",
-        subcommands: [SynthRSNACommand.self, SynthSeriesCommand.self, SynthBenchCommand.self]
+        subcommands: [SynthRSNACommand.self, SynthSeriesCommand.self, SynthBenchCommand.self, SynthExportCommand.self]
     )
 }
 
@@ -149,5 +149,42 @@ struct SynthRSNACommand: ParsableCommand {
         s.seed = seed
         let r = try s.write(to: output)
         print("wrote \(r.trainCases) training cases (\(r.positives) positive) and \(r.testCases) test cases, \(r.files) files, to \(output)")
+    }
+}
+
+struct SynthExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a scanner-shaped fMRI or diffusion export: many small files, Siemens mosaics, one enhanced file of many frames, or a two-echo field map.",
+        discussion: "fmri-classic: one file per slice and volume; fmri-mosaic: one Siemens mosaic (CSA header) per volume; dwi-enhanced: one Enhanced MR file, diffusion per frame; fieldmap: magnitude of two echoes and the phase difference. Used by `make bench`."
+    )
+
+    @Argument(help: "Kind of export.")
+    var kind: ScannerExport.Kind
+
+    @Argument(help: "Output folder.")
+    var output: String
+
+    @Option(help: "Rows and columns of every slice.")
+    var matrix = 64
+
+    @Option(help: "Slices per volume.")
+    var slices = 36
+
+    @Option(help: "Volumes (time points or diffusion directions).")
+    var volumes = 300
+
+    @Option(help: "Random seed (UIDs).")
+    var seed: UInt64 = 7
+
+    func validate() throws {
+        guard matrix >= 8, slices >= 1, volumes >= 1 else { throw ValidationError("--matrix must be at least 8, --slices and --volumes at least 1") }
+    }
+
+    func run() throws {
+        var e = ScannerExport(kind: kind)
+        (e.matrix, e.slices, e.volumes, e.seed) = (matrix, slices, volumes, seed)
+        let n = try e.write(to: output)
+        print("wrote \(n) files (\(kind.rawValue), \(matrix)x\(matrix)x\(slices), \(kind == .fieldmap ? 1 : volumes) volume(s)) to \(output)")
     }
 }

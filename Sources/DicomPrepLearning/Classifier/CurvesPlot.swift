@@ -12,7 +12,7 @@ public enum CurvesPlot {
         var values: [Double?]
     }
 
-    static let width = 980.0, height = 380.0
+    static let width = 1060.0, height = 380.0
     static let plotWidth = 300.0, plotHeight = 250.0, top = 50.0
 
     public static func svg(_ history: [EpochMetrics]) -> String {
@@ -33,7 +33,7 @@ public enum CurvesPlot {
 
         """
         s += panel(x0: 60, title: "Loss (binary cross-entropy)", yLabel: "loss", epochs: epochs, series: loss, yRange: (0, niceCeiling(lossMax)))
-        s += panel(x0: 540, title: "Validation quality", yLabel: "AUROC / accuracy", epochs: epochs, series: quality, yRange: (0, 1))
+        s += panel(x0: 560, title: "Validation quality", yLabel: "AUROC / accuracy", epochs: epochs, series: quality, yRange: (0, 1))
         s += "</svg>\n"
         return s
     }
