@@ -488,6 +488,23 @@ extern "C" int cd_put_string(cd_object *obj, const uint32_t *tags, const uint32_
     CD_GUARD_END
 }
 
+extern "C" int cd_put_bytes(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, const uint8_t *data,
+                            size_t bytes, char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    DcmItem *item = walk(obj, tags, items, depth, true);
+    if (!item) {
+        setErr(err, errcap, "cannot create the sequence item");
+        return CD_ERROR;
+    }
+    OFCondition c = item->putAndInsertUint8Array(DcmTag(keyOf(tags[depth - 1]), EVR_OB), data, (unsigned long)bytes);
+    if (c.bad()) {
+        setErr(err, errcap, c.text());
+        return CD_ERROR;
+    }
+    return CD_OK;
+    CD_GUARD_END
+}
+
 extern "C" int cd_put_pixels(cd_object *obj, const void *data, size_t bytes, uint32_t bits, char *err, size_t errcap) {
     CD_GUARD_BEGIN
     DcmDataset *ds = obj->file.getDataset();

@@ -31,6 +31,9 @@ public struct DicomWriter {
         try object.put(TagPath(steps, tag), value)
     }
 
+    /// Sets a binary (OB) attribute, e.g. a private CSA header.
+    public func set(_ tag: Tag, bytes: [UInt8]) throws(DicomPrepError) { try object.putBytes(TagPath(tag), bytes) }
+
     /// Sets PixelData from samples of `bitsAllocated` bits (8 or 16), little-endian in memory.
     public func setPixels(_ bytes: [UInt8], bitsAllocated: Int) throws(DicomPrepError) {
         try bytes.withUnsafeBytes { b in catching { () throws(DicomPrepError) in try object.putPixels(b, bitsAllocated: bitsAllocated) } }.get()

@@ -135,7 +135,6 @@ public struct ScannerExport: Sendable {
             ("PhaseEncodingDirectionPositive", "IS", ["1"]),
             ("BandwidthPerPixelPhaseEncode", "FD", ["30.000"]),
         ])
-        let csaText = csa.map { String(format: "%02x", $0) }.joined(separator: "\\")
         let failure = UnsafeSendableBox<DicomPrepError?>(nil)
         Parallel.forEach(count: volumes, threads: threads) { t in
             var rng = SeededRandom(seed: u.seed &+ UInt64(t))
@@ -150,7 +149,7 @@ public struct ScannerExport: Sendable {
                 let p = position(0) - Vector3(3, 0, 0) * (Double(side - matrix) / 2) - Vector3(0, 3, 0) * (Double(side - matrix) / 2)
                 try w.set(.imagePositionPatient, p.array.map(dicomNumber).joined(separator: "\\"))
                 try w.set(Tag(0x0029, 0x0010), "SIEMENS CSA HEADER")
-                try w.set(Tag(0x0029, 0x1010), csaText)
+                try w.set(Tag(0x0029, 0x1010), bytes: csa)
                 var px = [UInt8](repeating: 0, count: side * side * 2)
                 for k in 0..<slices {
                     let tile = slicePixels(k, t, 0), tx = k % tiles, ty = k / tiles

@@ -58,6 +58,9 @@ int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, uint32_t co
  * along the path are created as needed. */
 int cd_put_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
                   const char *value, char *err, size_t errcap);
+/* An OB value (private binary elements such as a CSA header), whatever the dictionary says. */
+int cd_put_bytes(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, const uint8_t *data, size_t bytes,
+                 char *err, size_t errcap);
 int cd_put_pixels(cd_object *obj, const void *data, size_t bytes, uint32_t bits_allocated, char *err, size_t errcap);
 
 /* Transfer syntaxes for cd_save. */

@@ -125,6 +125,13 @@ package final class DicomObject {
 
     package func put(_ tag: Tag, _ value: String) throws(DicomPrepError) { try put(TagPath(tag), value) }
 
+    package func putBytes(_ path: TagPath, _ bytes: [UInt8]) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 256)
+        guard cd_put_bytes(handle, path.tags, path.items, Int32(path.tags.count), bytes, bytes.count, &err, err.count) == CD_OK else {
+            throw .io(path: self.path, reason: "cannot set \(Tag(UInt16(path.tags.last! >> 16), UInt16(path.tags.last! & 0xFFFF))): \(Self.text(err))")
+        }
+    }
+
     package func putPixels(_ bytes: UnsafeRawBufferPointer, bitsAllocated: Int) throws(DicomPrepError) {
         var err = [CChar](repeating: 0, count: 256)
         guard cd_put_pixels(handle, bytes.baseAddress, bytes.count, UInt32(bitsAllocated), &err, err.count) == CD_OK else {
