@@ -194,6 +194,65 @@ extern "C" int cd_get_bytes(cd_object *obj, const uint32_t *tags, const uint32_t
     CD_GUARD_END
 }
 
+// Walks sequence items from `start` along a relative path; returns the item that holds the last tag.
+static DcmItem *walkFrom(DcmItem *start, const uint32_t *tags, const uint32_t *items, int depth) {
+    DcmItem *cur = start;
+    for (int i = 0; i < depth - 1 && cur; i++) {
+        DcmItem *next = nullptr;
+        if (cur->findAndGetSequenceItem(keyOf(tags[i]), next, (signed long)items[i]).bad()) return nullptr;
+        cur = next;
+    }
+    return cur;
+}
+
+extern "C" void cd_free(void *p) { std::free(p); }
+
+extern "C" int cd_sequence_strings(cd_object *obj, const uint32_t *seq_tags, const uint32_t *seq_items, int seq_depth,
+                                   const uint32_t *rel_tags, const uint32_t *rel_items, const int *rel_depths, int npaths,
+                                   char **out, size_t *out_len, uint8_t **present, uint32_t *count) {
+    char *err = nullptr;
+    size_t errcap = 0;
+    CD_GUARD_BEGIN
+    *out = nullptr; *out_len = 0; *present = nullptr; *count = 0;
+    DcmItem *holder = walk(obj, seq_tags, seq_items, seq_depth, false);
+    if (!holder) return CD_ABSENT;
+    DcmElement *el = nullptr;
+    if (holder->findAndGetElement(keyOf(seq_tags[seq_depth - 1]), el, OFFalse).bad() || !el || el->ident() != EVR_SQ) return CD_ABSENT;
+    DcmSequenceOfItems *seq = static_cast<DcmSequenceOfItems *>(el);
+    const unsigned long n = seq->card();
+    std::string text;
+    std::vector<uint8_t> has(n * (size_t)npaths, 0);
+    DcmObject *obj_i = nullptr;
+    unsigned long i = 0;
+    while ((obj_i = seq->nextInContainer(obj_i)) != nullptr && i < n) {
+        DcmItem *item = static_cast<DcmItem *>(obj_i);
+        size_t off = 0;
+        for (int p = 0; p < npaths; p++) {
+            int d = rel_depths[p];
+            DcmItem *at = walkFrom(item, rel_tags + off, rel_items + off, d);
+            DcmElement *v = nullptr;
+            OFString s;
+            if (at && at->findAndGetElement(keyOf(rel_tags[off + d - 1]), v, OFFalse).good() && v && v->getLength() > 0 &&
+                v->ident() != EVR_SQ && v->getOFStringArray(s, OFTrue).good()) {
+                has[i * npaths + p] = 1;
+                text.append(s.c_str(), s.length());
+            }
+            text.push_back('\0');
+            off += d;
+        }
+        i++;
+    }
+    *out = static_cast<char *>(std::malloc(text.size() + 1));
+    *present = static_cast<uint8_t *>(std::malloc(has.size() + 1));
+    if (!*out || !*present) { std::free(*out); std::free(*present); *out = nullptr; *present = nullptr; return CD_ERROR; }
+    std::memcpy(*out, text.data(), text.size());
+    std::memcpy(*present, has.data(), has.size());
+    *out_len = text.size();
+    *count = (uint32_t)i;
+    return CD_OK;
+    CD_GUARD_END
+}
+
 extern "C" int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint32_t *count) {
     char *err = nullptr;
     size_t errcap = 0;

@@ -95,6 +95,7 @@ public struct ScannerExport: Sendable {
         try w.set(.spacingBetweenSlices, "3.5")
         try w.set(.imageOrientationPatient, "1\\0\\0\\0\\1\\0")
         try w.set(.inPlanePhaseEncodingDirection, "COL")
+        try w.set(.acquisitionMatrix, "\(matrix)\\0\\0\\\(matrix)")
     }
 
     func classic(_ dir: String, _ u: Uids, threads: Int, echoes: [Int], components: [String], volumes: Int) throws(DicomPrepError) -> Int {
@@ -150,6 +151,8 @@ public struct ScannerExport: Sendable {
                 try w.set(.imagePositionPatient, p.array.map(dicomNumber).joined(separator: "\\"))
                 try w.set(Tag(0x0029, 0x0010), "SIEMENS CSA HEADER")
                 try w.set(Tag(0x0029, 0x1010), bytes: csa)
+                try w.set(Tag(0x0019, 0x0010), "SIEMENS MR HEADER")
+                try w.set(Tag(0x0019, 0x100A), bytes: [UInt8(slices & 0xFF), UInt8(slices >> 8)])
                 var px = [UInt8](repeating: 0, count: side * side * 2)
                 for k in 0..<slices {
                     let tile = slicePixels(k, t, 0), tx = k % tiles, ty = k / tiles

@@ -35,6 +35,16 @@ int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, i
  * Used for private elements: the Siemens CSA header (OB/UN) and vendor numbers read as UN in implicit VR. */
 int cd_get_bytes(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
                  uint8_t *buf, size_t cap, size_t *needed, char *vr);
+/* Values of every item of a sequence in one pass (the Per-frame Functional Groups of an enhanced file hold
+ * one item per frame; reading them one lookup at a time walks the item list from its start each time).
+ * seq_tags/seq_items/seq_depth address the sequence; each of the npaths relative paths is given by
+ * rel_depths[p] tags and items taken in order from rel_tags/rel_items, addressed inside each item.
+ * *out receives a malloc'ed block (free it with cd_free) of count*npaths NUL-terminated strings, item-major;
+ * *present (malloc'ed, count*npaths bytes) is 1 where the value exists; *count the number of items. */
+int cd_sequence_strings(cd_object *obj, const uint32_t *seq_tags, const uint32_t *seq_items, int seq_depth,
+                        const uint32_t *rel_tags, const uint32_t *rel_items, const int *rel_depths, int npaths,
+                        char **out, size_t *out_len, uint8_t **present, uint32_t *count);
+void cd_free(void *p);
 /* The number of items of a sequence element. */
 int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, uint32_t *count);
 /* The UID of the transfer syntax the file was read in ("" for a new dataset). */

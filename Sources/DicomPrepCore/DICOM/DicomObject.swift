@@ -1,4 +1,7 @@
 import CDicom
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The only Swift type that holds a dcmtk object. It turns every status code into a `DicomPrepError`
 /// naming the file; no C pointer leaves this file.
@@ -35,14 +38,15 @@ package final class DicomObject {
 
     /// The element's text (values separated by `\`), or nil when absent or empty.
     package func string(_ path: TagPath) -> String? {
-        var buf = [CChar](repeating: 0, count: 256)
         var needed = 0
-        var rc = cd_get_string(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed)
-        if rc == CD_OK && needed >= buf.count {
-            buf = [CChar](repeating: 0, count: needed + 1)
-            rc = cd_get_string(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed)
+        let first = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 256) { buf -> (Int32, String?) in
+            let rc = cd_get_string(handle, path.tags, path.items, Int32(path.tags.count), buf.baseAddress, buf.count, &needed)
+            return (rc, rc == CD_OK && needed < buf.count ? String(cString: buf.baseAddress!) : nil)
         }
-        guard rc == CD_OK else { return nil }
+        guard first.0 == CD_OK else { return nil }
+        if let s = first.1 { return s }
+        var buf = [CChar](repeating: 0, count: needed + 1)
+        guard cd_get_string(handle, path.tags, path.items, Int32(path.tags.count), &buf, buf.count, &needed) == CD_OK else { return nil }
         return Self.text(buf)
     }
 
@@ -75,6 +79,33 @@ package final class DicomObject {
             }
         }
         return nil
+    }
+
+    /// Values of every item of the sequence at `sequence` for each path relative to the item, read in one
+    /// pass: `result[item][path]`, nil where absent. nil when there is no such sequence.
+    package func sequenceStrings(_ sequence: TagPath, _ paths: [TagPath]) -> [[String?]]? {
+        let relTags = paths.flatMap(\.tags), relItems = paths.flatMap(\.items), depths = paths.map { Int32($0.tags.count) }
+        var out: UnsafeMutablePointer<CChar>?
+        var present: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        var count: UInt32 = 0
+        guard cd_sequence_strings(handle, sequence.tags, sequence.items, Int32(sequence.tags.count), relTags, relItems, depths,
+                                  Int32(paths.count), &out, &length, &present, &count) == CD_OK, let out, let present else { return nil }
+        defer { cd_free(out); cd_free(present) }
+        var result: [[String?]] = []
+        result.reserveCapacity(Int(count))
+        var p = out
+        for i in 0..<Int(count) {
+            var row: [String?] = []
+            row.reserveCapacity(paths.count)
+            for k in 0..<paths.count {
+                let s = String(cString: p)
+                p += strlen(p) + 1
+                row.append(present[i * paths.count + k] != 0 ? s : nil)
+            }
+            result.append(row)
+        }
+        return result
     }
 
     /// The number of items in a sequence (0 when absent).

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Parses the header of a DICOM file into a `DicomInstance`, refusing objects that hold no image.
@@ -86,8 +89,9 @@ public enum InstanceParser {
 
         let top = topFrame(o)
         var frameInfos: [FrameInfo] = []
-        if isEnhanced {
-            frameInfos = (0..<frames).map { enhancedFrame(o, $0, fallback: top) }
+        let table = isEnhanced ? FrameTable(o) : nil
+        if let table {
+            frameInfos = (0..<frames).map { enhancedFrame(table, $0, fallback: top) }
         } else {
             frameInfos = [top]
             if frames > 1 {
@@ -127,10 +131,10 @@ public enum InstanceParser {
             spacingBetweenSlices: double(o, .spacingBetweenSlices), sequenceName: o.string(.sequenceName),
             scanningSequence: o.string(.scanningSequence), bodyPartExamined: o.string(.bodyPartExamined),
             gantryTilt: double(o, .gantryDetectorTilt),
-            rawOrientation: numbers(o.string(.imageOrientationPatient)) ?? numbers(group(o, frame: 0, .planeOrientationSequence, .imageOrientationPatient)),
-            rawPixelSpacing: numbers(o.string(.pixelSpacing)) ?? numbers(group(o, frame: 0, .pixelMeasuresSequence, .pixelSpacing)),
+            rawOrientation: numbers(o.string(.imageOrientationPatient)) ?? table?.numbers(0, .orientation),
+            rawPixelSpacing: numbers(o.string(.pixelSpacing)) ?? table?.numbers(0, .pixelSpacing),
             identity: identity)
-        VendorFields.read(o, into: &inst)
+        VendorFields.read(o, table: table, into: &inst)
         return inst
     }
 
@@ -155,26 +159,51 @@ public enum InstanceParser {
 
     // MARK: value helpers
 
+    /// The `\`-separated numbers of a DS/IS value (spaces around each trimmed); nil when any is not a finite number.
     static func numbers(_ s: String?) -> [Double]? {
-        guard let s else { return nil }
-        let parts = s.split(separator: "\\", omittingEmptySubsequences: false)
-        var out: [Double] = []
-        for p in parts {
-            guard let v = Double(p.trimmingCharacters(in: .whitespaces)), v.isFinite else { return nil }
-            out.append(v)
+        guard var s else { return nil }
+        return s.withUTF8 { u -> [Double]? in
+            var out: [Double] = []
+            var start = 0
+            for k in 0...u.count where k == u.count || u[k] == 0x5C {
+                guard let v = number(u, start, k) else { return nil }
+                out.append(v)
+                start = k + 1
+            }
+            return out.isEmpty ? nil : out
         }
-        return out.isEmpty ? nil : out
     }
 
-    static func double(_ o: DicomObject, _ path: TagPath) -> Double? { numbers(o.string(path))?.first }
+    /// The first of the `\`-separated numbers.
+    static func firstNumber(_ s: String?) -> Double? {
+        guard var s else { return nil }
+        return s.withUTF8 { u in number(u, 0, u.firstIndex(of: 0x5C) ?? u.count) }
+    }
+
+    /// Parses bytes `from..<to` (trimmed of spaces, tabs and NULs) as a finite number, as `Double(String)` would.
+    static func number(_ u: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Double? {
+        var a = from, b = to
+        while a < b && (u[a] == 0x20 || u[a] == 0x09 || u[a] == 0) { a += 1 }
+        while b > a && (u[b - 1] == 0x20 || u[b - 1] == 0x09 || u[b - 1] == 0) { b -= 1 }
+        let n = b - a
+        guard n > 0, n < 64 else { return n >= 64 ? Double(String(decoding: UnsafeBufferPointer(rebasing: u[a..<b]), as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil } : nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 65) { buf -> Double? in
+            for k in 0..<n { buf[k] = CChar(bitPattern: u[a + k]) }
+            buf[n] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(buf.baseAddress!, &end)
+            guard let end, end == buf.baseAddress! + n, v.isFinite else { return nil }
+            return v
+        }
+    }
+
+    static func double(_ o: DicomObject, _ path: TagPath) -> Double? { firstNumber(o.string(path)) }
     static func double(_ o: DicomObject, _ tag: Tag) -> Double? { double(o, TagPath(tag)) }
 
     static func int(_ o: DicomObject, _ tag: Tag) -> Int? { int(o, TagPath(tag)) }
     static func int(_ o: DicomObject, _ path: TagPath) -> Int? {
-        guard let s = o.string(path)?.split(separator: "\\").first?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let v = Int(s) { return v }
-        if let d = Double(s), d.isFinite, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
-        return nil
+        guard let d = firstNumber(o.string(path)), d == d.rounded(), abs(d) < 1e15 else { return nil }
+        return Int(d)
     }
 
     static func unitVectors(_ values: [Double]?) -> (Vector3, Vector3)? {
@@ -213,31 +242,25 @@ public enum InstanceParser {
             ?? o.string(TagPath([(.sharedFunctionalGroups, 0), (seq, 0)], attr))
     }
 
-    static func enhancedFrame(_ o: DicomObject, _ k: Int, fallback top: FrameInfo) -> FrameInfo {
+    static func enhancedFrame(_ t: FrameTable, _ k: Int, fallback top: FrameInfo) -> FrameInfo {
         var f = FrameInfo()
-        f.position = numbers(group(o, frame: k, .planePositionSequence, .imagePositionPatient)).flatMap(Vector3.init)
-            ?? (k == 0 ? top.position : nil)
-        if let (r, c) = unitVectors(numbers(group(o, frame: k, .planeOrientationSequence, .imageOrientationPatient))) {
+        f.position = t.numbers(k, .position).flatMap(Vector3.init) ?? (k == 0 ? top.position : nil)
+        if let (r, c) = unitVectors(t.numbers(k, .orientation)) {
             f.rowDirection = r
             f.columnDirection = c
         } else {
             f.rowDirection = top.rowDirection
             f.columnDirection = top.columnDirection
         }
-        f.pixelSpacing = numbers(group(o, frame: k, .pixelMeasuresSequence, .pixelSpacing))
-            .flatMap { $0.count == 2 && $0[0] > 0 && $0[1] > 0 ? $0 : nil } ?? top.pixelSpacing
-        f.sliceThickness = numbers(group(o, frame: k, .pixelMeasuresSequence, .sliceThickness))?.first ?? top.sliceThickness
-        if let s = numbers(group(o, frame: k, .pixelValueTransformationSequence, .rescaleSlope))?.first, s != 0 {
-            f.rescaleSlope = s
-        } else {
-            f.rescaleSlope = top.rescaleSlope
-        }
-        f.rescaleIntercept = numbers(group(o, frame: k, .pixelValueTransformationSequence, .rescaleIntercept))?.first ?? top.rescaleIntercept
-        f.windowCenter = numbers(group(o, frame: k, .frameVOILUTSequence, .windowCenter))?.first ?? top.windowCenter
-        f.windowWidth = numbers(group(o, frame: k, .frameVOILUTSequence, .windowWidth))?.first ?? top.windowWidth
-        f.echoTime = numbers(group(o, frame: k, .mrEchoSequence, .effectiveEchoTime))?.first
-        f.temporalIndex = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .temporalPositionIndex))
-        f.acquisitionNumber = int(o, TagPath([(.perFrameFunctionalGroups, k), (.frameContentSequence, 0)], .frameAcquisitionNumber))
+        f.pixelSpacing = t.numbers(k, .pixelSpacing).flatMap { $0.count == 2 && $0[0] > 0 && $0[1] > 0 ? $0 : nil } ?? top.pixelSpacing
+        f.sliceThickness = t.number(k, .sliceThickness) ?? top.sliceThickness
+        if let s = t.number(k, .rescaleSlope), s != 0 { f.rescaleSlope = s } else { f.rescaleSlope = top.rescaleSlope }
+        f.rescaleIntercept = t.number(k, .rescaleIntercept) ?? top.rescaleIntercept
+        f.windowCenter = t.number(k, .windowCenter) ?? top.windowCenter
+        f.windowWidth = t.number(k, .windowWidth) ?? top.windowWidth
+        f.echoTime = t.number(k, .echoTime)
+        f.temporalIndex = t.int(k, .temporalIndex)
+        f.acquisitionNumber = t.int(k, .acquisitionNumber)
         return f
     }
 

@@ -121,6 +121,7 @@ public extension Tag {
     // Acquisition, timing and diffusion.
     static let mrAcquisitionType = Tag(0x0018, 0x0023)
     static let triggerTime = Tag(0x0018, 0x1060)
+    static let acquisitionMatrix = Tag(0x0018, 0x1310)
     static let inPlanePhaseEncodingDirection = Tag(0x0018, 0x1312)
     static let pulseSequenceName = Tag(0x0018, 0x9005)
     static let frameAcquisitionDateTime = Tag(0x0018, 0x9074)

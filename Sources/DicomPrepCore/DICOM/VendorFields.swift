@@ -93,17 +93,17 @@ enum VendorFields {
     // MARK: reading
 
     /// Fills the vendor fields of a parsed instance. Mosaics become one frame per tile.
-    static func read(_ o: DicomObject, into inst: inout DicomInstance) {
+    static func read(_ o: DicomObject, table: FrameTable?, into inst: inout DicomInstance) {
         let vendor = inst.vendor
         let siemens = vendor.contains("SIEMENS"), ge = vendor.hasPrefix("GE"), philips = vendor.contains("PHILIPS")
         let csa = siemens ? o.privateTag(0x0029, creator: "SIEMENS CSA HEADER", element: 0x10).flatMap { o.bytes($0) }.flatMap { CSAHeader($0.bytes) } : nil
         var facts = AcquisitionFacts()
         facts.mrAcquisitionType = o.string(.mrAcquisitionType)?.uppercased()
         let peText = o.string(.inPlanePhaseEncodingDirection)
-            ?? InstanceParser.group(o, frame: 0, .mrFOVGeometrySequence, .inPlanePhaseEncodingDirection)
-            ?? InstanceParser.group(o, frame: 0, .mrTimingAndRelatedParametersSequence, .inPlanePhaseEncodingDirection)
+            ?? (inst.isEnhanced ? InstanceParser.group(o, frame: 0, .mrFOVGeometrySequence, .inPlanePhaseEncodingDirection)
+                ?? InstanceParser.group(o, frame: 0, .mrTimingAndRelatedParametersSequence, .inPlanePhaseEncodingDirection) : nil)
         if let pe = peText?.uppercased() { facts.phaseEncodingAxis = pe.hasPrefix("COL") ? "COL" : (pe.hasPrefix("ROW") ? "ROW" : nil) }
-        if inst.repetitionTime == nil {
+        if inst.repetitionTime == nil && inst.isEnhanced {
             inst.repetitionTime = InstanceParser.numbers(InstanceParser.group(o, frame: 0, .mrTimingAndRelatedParametersSequence, .repetitionTime))?.first
         }
         facts.pulseSequenceName = o.string(.pulseSequenceName)
@@ -187,14 +187,18 @@ enum VendorFields {
         // Per-frame fields.
         let philipsItemTag = philips && inst.isEnhanced
             ? o.privateTag(0x2005, creator: "Philips MR Imaging DD 005", element: 0x0F, in: [(.perFrameFunctionalGroups, 0)]) : nil
-        // Philips' private per-frame item: its creator blocks are resolved once, on the first frame.
-        var philipsPrivate: (seq: Tag, type: Tag?, scale: Tag?)?
+        // Philips' private per-frame item (2005,xx0F): creator blocks resolved once, on the first frame, then
+        // type, scale slope and echo of every frame read in one pass.
+        var philipsFrames: [[String?]]?
         if let t = philipsItemTag {
             let seq = Tag(UInt16(t.tags.last! >> 16), UInt16(t.tags.last! & 0xFFFF))
             let steps: [(Tag, Int)] = [(.perFrameFunctionalGroups, 0), (seq, 0)]
-            func tag(_ p: TagPath?) -> Tag? { p.map { Tag(UInt16($0.tags.last! >> 16), UInt16($0.tags.last! & 0xFFFF)) } }
-            philipsPrivate = (seq, tag(o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x11, in: steps)),
-                              tag(o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x0E, in: steps)))
+            func relative(_ p: TagPath?) -> TagPath { p.map { TagPath([(seq, 0)], Tag(UInt16($0.tags.last! >> 16), UInt16($0.tags.last! & 0xFFFF))) } ?? TagPath([(seq, 0)], Tag(0x2005, 0xFFFF)) }
+            philipsFrames = o.sequenceStrings(TagPath(.perFrameFunctionalGroups), [
+                relative(o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x11, in: steps)),
+                relative(o.privateTag(0x2005, creator: "Philips MR Imaging DD 001", element: 0x0E, in: steps)),
+                TagPath([(seq, 0)], .echoNumbers),
+            ])
         }
         let typeComponent = component(imageType: inst.imageType)
         let topDiffusion = diffusion(o, steps: [], csa: csa, vendor: vendor)
@@ -211,22 +215,21 @@ enum VendorFields {
         for k in inst.frames.indices {
             var f = inst.frames[k]
             f.echoNumber = inst.echoNumber
-            if inst.isEnhanced {
-                let pf: [(Tag, Int)] = [(.perFrameFunctionalGroups, k)]
-                let enhancedComponent = InstanceParser.group(o, frame: k, .mrImageFrameTypeSequence, .complexImageComponent).flatMap(component)
+            if let table {
+                let enhancedComponent = table.string(k, .complexComponent).flatMap(component)
                 var philipsComponent: ImageComponent?
-                if let p = philipsPrivate {
-                    let steps = pf + [(p.seq, 0)]
-                    philipsComponent = p.type.flatMap { text(o, TagPath(steps, $0)) }.flatMap(component)
-                    f.philipsScaleSlope = p.scale.flatMap { numbers(o, TagPath(steps, $0), unknownAs: .float32)?.first }
-                    if let e = InstanceParser.int(o, TagPath(steps, .echoNumbers)) { f.echoNumber = e }
+                if let row = philipsFrames?[safe: k] {
+                    philipsComponent = row[0].flatMap(component)
+                    f.philipsScaleSlope = row[1].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                    if let e = row[2].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) { f.echoNumber = e }
                 }
                 f.component = philipsComponent ?? enhancedComponent ?? typeComponent ?? .magnitude
-                if let d = diffusion(o, steps: pf, csa: nil, vendor: "") ?? diffusion(o, steps: [(.sharedFunctionalGroups, 0)], csa: nil, vendor: "") {
-                    (f.bValue, f.gradient) = d
+                if let b = table.number(k, .bValue) {
+                    f.bValue = b
+                    f.gradient = unit(table.numbers(k, .gradient))
                     anyDiffusion = true
                 }
-                if let t = seconds(o.string(TagPath(pf + [(.frameContentSequence, 0)], .frameAcquisitionDateTime))) {
+                if let t = seconds(table.own(k, .acquisitionDateTime)) {
                     f.acquisitionTime = t
                     enhancedTimes = true
                 }
@@ -316,4 +319,8 @@ enum VendorFields {
         guard let g, let v = Vector3(g), v.length > 1e-6 else { return nil }
         return v.normalized
     }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { i >= 0 && i < count ? self[i] : nil }
 }
