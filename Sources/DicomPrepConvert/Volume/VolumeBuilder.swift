@@ -57,16 +57,14 @@ public enum VolumeBuilder {
             var out = [Int16](repeating: 0, count: total)
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
                 let dest = SendableBuffer(buf)
-                _ = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                _ = try decodeAll(plan, plans, threads: threads) { inst, src, frame, slot in
                     let f = inst.frames[frame]
                     let s = Int32(f.rescaleSlope), b = Int32(f.rescaleIntercept)
-                    let base = frame * sliceSize, o = slot * sliceSize
-                    stored.withUnsafeBufferPointer { src in
-                        if s == 1 && b == 0 {
-                            for j in 0..<sliceSize { dest.buffer[o + j] = Int16(truncatingIfNeeded: src[base + j]) }
-                        } else {
-                            for j in 0..<sliceSize { dest.buffer[o + j] = Int16(truncatingIfNeeded: src[base + j] &* s &+ b) }
-                        }
+                    let o = slot * sliceSize
+                    if s == 1 && b == 0 {
+                        for j in 0..<sliceSize { dest.buffer[o + j] = Int16(truncatingIfNeeded: src[j]) }
+                    } else {
+                        for j in 0..<sliceSize { dest.buffer[o + j] = Int16(truncatingIfNeeded: src[j] &* s &+ b) }
                     }
                     return (true, 0, 0)
                 }
@@ -77,13 +75,13 @@ public enum VolumeBuilder {
             var range = (min: Int64.max, max: Int64.min)
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
                 let dest = SendableBuffer(buf)
-                let stats = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                let stats = try decodeAll(plan, plans, threads: threads) { inst, src, frame, slot in
                     let f = inst.frames[frame]
                     let s = Int64(f.rescaleSlope), b = Int64(f.rescaleIntercept)
-                    let base = frame * sliceSize, o = slot * sliceSize
+                    let o = slot * sliceSize
                     var mn = Int64.max, mx = Int64.min
                     for j in 0..<sliceSize {
-                        let v = min(max(Int64(stored[base + j]) * s + b, Int64(Int32.min)), Int64(Int32.max))
+                        let v = min(max(Int64(src[j]) * s + b, Int64(Int32.min)), Int64(Int32.max))
                         mn = min(mn, v)
                         mx = max(mx, v)
                         dest.buffer[o + j] = Int32(v)
@@ -104,12 +102,12 @@ public enum VolumeBuilder {
             var allIntegral = true, mn = 0.0, mx = 0.0
             try out.withUnsafeMutableBufferPointer { (buf) throws(DicomPrepError) in
                 let dest = SendableBuffer(buf)
-                let stats = try decodeAll(plan, plans, threads: threads) { inst, stored, frame, slot in
+                let stats = try decodeAll(plan, plans, threads: threads) { inst, src, frame, slot in
                     let mapper = ValueMapper(instance: inst, frame: inst.frames[frame])
-                    let base = frame * sliceSize, o = slot * sliceSize
+                    let o = slot * sliceSize
                     var whole = true, lo = Double.infinity, hi = -Double.infinity
                     for j in 0..<sliceSize {
-                        let v = mapper.map(stored[base + j])
+                        let v = mapper.map(src[j])
                         if whole && !(abs(v) < 1e15 && Double(Int64(v)) == v) { whole = false }
                         lo = min(lo, v)
                         hi = max(hi, v)
@@ -145,10 +143,10 @@ public enum VolumeBuilder {
         return Volume(dims: [nx, ny, nz, nt], voxels: voxels, affine: g.affine, metadata: meta)
     }
 
-    /// Decodes every instance once (in parallel) and hands each used frame to `place`, which returns
+    /// Decodes every instance once (in parallel) and hands each used frame's stored values to `place`, which returns
     /// (all values integral, min, max) of what it wrote; the combined statistics are returned.
     static func decodeAll(_ plan: SeriesPlan, _ destinations: [[(frame: Int, slot: Int)]], threads: Int,
-                          _ place: @escaping @Sendable (DicomInstance, [Int32], Int, Int) -> (Bool, Double, Double)) throws(DicomPrepError) -> (integral: Bool, min: Double, max: Double) {
+                          _ place: @escaping @Sendable (DicomInstance, UnsafeBufferPointer<Int32>, Int, Int) -> (Bool, Double, Double)) throws(DicomPrepError) -> (integral: Bool, min: Double, max: Double) {
         let failure = UnsafeSendableBox<DicomPrepError?>(nil)
         let stats = UnsafeSendableBox((integral: true, min: Double.infinity, max: -Double.infinity))
         let dests = SendableValue(destinations)
@@ -156,10 +154,12 @@ public enum VolumeBuilder {
             if failure.withLock({ $0 != nil }) { return }
             let inst = plan.instances[i]
             do throws(DicomPrepError) {
-                let stored = try PixelDecoder.storedValues(inst)
                 var whole = true, lo = Double.infinity, hi = -Double.infinity
-                for (frame, slot) in dests.value[i] {
-                    let r = place(inst, stored, frame, slot)
+                let wanted = dests.value[i]
+                var k = 0
+                try PixelDecoder.forEachFrame(inst, wanted.map(\.frame)) { frame, values in
+                    let r = place(inst, values, frame, wanted[k].slot)
+                    k += 1
                     whole = whole && r.0
                     lo = min(lo, r.1)
                     hi = max(hi, r.2)

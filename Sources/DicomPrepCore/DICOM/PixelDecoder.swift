@@ -33,12 +33,59 @@ public enum PixelDecoder {
 
     /// All frames' stored values, frame after frame, row after row (a mosaic's tiles as frames).
     public static func storedValues(_ inst: DicomInstance) throws(DicomPrepError) -> [Int32] {
-        try check(inst)
-        let obj = try DicomObject(reading: inst.path)
-        return try storedValues(inst, obj)
+        var out: [Int32] = []
+        out.reserveCapacity(inst.rows * inst.columns * inst.numberOfFrames)
+        try forEachFrame(inst, Array(0..<inst.numberOfFrames)) { _, v in out.append(contentsOf: v) }
+        return out
     }
 
     static func storedValues(_ inst: DicomInstance, _ obj: DicomObject) throws(DicomPrepError) -> [Int32] {
+        try check(inst)
+        let raw = try decodedBytes(inst, obj)
+        var out: [Int32] = []
+        try frames(inst, raw, Array(0..<inst.numberOfFrames)) { _, v in out.append(contentsOf: v) }
+        return out
+    }
+
+    /// Decodes the file once and hands the stored values of each frame in `wanted` (in that order) to
+    /// `body`, one frame at a time (a mosaic's tiles as frames): a file of thousands of frames is never
+    /// held as Int32 whole, and dcmtk's copy of PixelData is released before unpacking.
+    public static func forEachFrame(_ inst: DicomInstance, _ wanted: [Int], _ body: (Int, UnsafeBufferPointer<Int32>) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
+        try check(inst)
+        let raw: [UInt8]
+        do {
+            let obj = try DicomObject(reading: inst.path)
+            raw = try decodedBytes(inst, obj)
+        }
+        try frames(inst, raw, wanted, body)
+    }
+
+    static func frames(_ inst: DicomInstance, _ raw: [UInt8], _ wanted: [Int], _ body: (Int, UnsafeBufferPointer<Int32>) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
+        let per = inst.rows * inst.columns, bytes = inst.bitsAllocated / 8
+        let signed = inst.pixelRepresentation == 1
+        if let m = inst.mosaic {
+            let whole = unpack(raw[...], count: m.storedRows * m.storedColumns, bitsAllocated: inst.bitsAllocated, bitsStored: inst.bitsStored,
+                               highBit: inst.highBit, signed: signed)
+            var tile = [Int32](repeating: 0, count: per)
+            for f in wanted {
+                let ty = f / m.tilesPerRow, tx = f % m.tilesPerRow
+                for y in 0..<inst.rows {
+                    let from = (ty * inst.rows + y) * m.storedColumns + tx * inst.columns
+                    tile.replaceSubrange((y * inst.columns)..<((y + 1) * inst.columns), with: whole[from..<(from + inst.columns)])
+                }
+                try tile.withUnsafeBufferPointer { (b) throws(DicomPrepError) in try body(f, b) }
+            }
+            return
+        }
+        for f in wanted {
+            let v = unpack(raw[(f * per * bytes)..<((f + 1) * per * bytes)], count: per, bitsAllocated: inst.bitsAllocated,
+                           bitsStored: inst.bitsStored, highBit: inst.highBit, signed: signed)
+            try v.withUnsafeBufferPointer { (b) throws(DicomPrepError) in try body(f, b) }
+        }
+    }
+
+    /// Every stored byte of PixelData, decoded (compressed syntaxes) or copied, frames one after another.
+    static func decodedBytes(_ inst: DicomInstance, _ obj: DicomObject) throws(DicomPrepError) -> [UInt8] {
         let p = inst.path
         guard let info = obj.pixelInfo() else { throw .notAnImage(path: p, reason: "no PixelData") }
         let bytesPerSample = inst.bitsAllocated / 8
@@ -65,38 +112,17 @@ public enum PixelDecoder {
             } catch { return error }
         }
         if let failure { throw failure }
-        let values = unpack(raw, count: count, bitsAllocated: inst.bitsAllocated, bitsStored: inst.bitsStored,
-                            highBit: inst.highBit, signed: inst.pixelRepresentation == 1)
-        guard let m = inst.mosaic else { return values }
-        return untile(values, m, rows: inst.rows, columns: inst.columns)
-    }
-
-    /// Cuts a mosaic into its tiles, tile k (row-major across the mosaic) becoming frame k.
-    static func untile(_ v: [Int32], _ m: MosaicLayout, rows r: Int, columns c: Int) -> [Int32] {
-        var out = [Int32](repeating: 0, count: r * c * m.slices)
-        out.withUnsafeMutableBufferPointer { o in
-            v.withUnsafeBufferPointer { src in
-                for k in 0..<m.slices {
-                    let ty = k / m.tilesPerRow, tx = k % m.tilesPerRow
-                    for y in 0..<r {
-                        let from = (ty * r + y) * m.storedColumns + tx * c
-                        let to = (k * r + y) * c
-                        for x in 0..<c { o[to + x] = src[from + x] }
-                    }
-                }
-            }
-        }
-        return out
+        return raw
     }
 
     /// Masks raw samples to BitsStored (at HighBit) and sign-extends signed data.
-    static func unpack(_ raw: [UInt8], count: Int, bitsAllocated: Int, bitsStored: Int, highBit: Int, signed: Bool) -> [Int32] {
-        var out = [Int32](repeating: 0, count: count)
+    static func unpack(_ raw: ArraySlice<UInt8>, count: Int, bitsAllocated: Int, bitsStored: Int, highBit: Int, signed: Bool) -> [Int32] {
         let shift = (highBit + 1 - bitsStored) >= 0 && highBit < bitsAllocated ? UInt32(highBit + 1 - bitsStored) : 0
         let mask: UInt32 = bitsStored >= 32 ? UInt32.max : (UInt32(1) << UInt32(bitsStored)) - 1
         let sign: UInt32 = UInt32(1) << UInt32(bitsStored - 1)
-        raw.withUnsafeBytes { r in
-            out.withUnsafeMutableBufferPointer { o in
+        // Every element is written below, so the array is not zeroed first.
+        return [Int32](unsafeUninitializedCapacity: count) { o, initialized in
+            raw.withUnsafeBytes { r in
                 @inline(__always) func put(_ i: Int, _ v: UInt32) {
                     let m = (v >> shift) & mask
                     if signed && (m & sign) != 0 {
@@ -122,8 +148,8 @@ public enum PixelDecoder {
                     for i in 0..<count { put(i, s[i]) }
                 }
             }
+            initialized = count
         }
-        return out
     }
 }
 

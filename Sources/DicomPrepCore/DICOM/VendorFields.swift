@@ -57,18 +57,25 @@ enum VendorFields {
 
     /// Seconds since midnight of a DICOM TM (hhmmss.frac) or the time part of a DT (YYYYMMDDhhmmss.frac).
     static func seconds(_ s: String?) -> Double? {
-        guard var t = s?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { return nil }
-        if let plus = t.firstIndex(where: { $0 == "+" || $0 == "-" }) { t = String(t[..<plus]) }
-        if t.count >= 14, !t.prefix(8).contains(".") { t = String(t.dropFirst(8)) }
-        t = t.replacingOccurrences(of: ":", with: "")
-        let parts = t.split(separator: ".", maxSplits: 1)
-        let whole = Array(parts.first ?? "")
-        guard whole.count >= 2, whole.allSatisfy(\.isNumber) else { return nil }
-        let hh = Double(String(whole[0..<2])) ?? 0
-        let mm = whole.count >= 4 ? Double(String(whole[2..<4])) ?? 0 : 0
-        let ss = whole.count >= 6 ? Double(String(whole[4..<6])) ?? 0 : 0
-        let frac = parts.count > 1 ? Double("0." + parts[1]) ?? 0 : 0
-        return hh * 3600 + mm * 60 + ss + frac
+        guard var s else { return nil }
+        return s.withUTF8 { u -> Double? in
+            // Digits only, up to an offset sign (+hhmm / -hhmm) or the end; colons (old TM form) skipped.
+            var d: [UInt8] = []
+            d.reserveCapacity(20)
+            var frac: Double = 0, scale = 0.1, inFraction = false
+            for c in u {
+                if c == 0x20 && d.isEmpty { continue }
+                if c == 0x2B || c == 0x2D || c == 0x20 || c == 0 { break }
+                if c == 0x3A { continue }
+                if c == 0x2E { inFraction = true; continue }
+                guard c >= 0x30 && c <= 0x39 else { return nil }
+                if inFraction { frac += Double(c - 0x30) * scale; scale /= 10 } else { d.append(c - 0x30) }
+            }
+            if d.count >= 14 { d.removeFirst(8) } // a DT: drop YYYYMMDD
+            guard d.count >= 2 else { return nil }
+            func two(_ k: Int) -> Double { d.count >= k + 2 ? Double(Int(d[k]) * 10 + Int(d[k + 1])) : 0 }
+            return two(0) * 3600 + two(2) * 60 + two(4) + frac
+        }
     }
 
     /// The component a text code names (ImageType values, Philips and enhanced codes), nil when it names none.
