@@ -109,6 +109,48 @@ per_case() {
 }
 for r in $(seq "$REPS"); do per_case dp; per_case d2n; done
 
+# --- scanner-shaped exports: many small files, mosaics, one enhanced file of many frames, a field map -----
+# dcm2niix is run on the same folders; outputs are compared as ../shared/fixtures/realscan/README.md says
+# (scripts/compare-realscan.py: shape, affine, values, SliceTiming, bval/bvec, PE, readout times).
+EXP="$OUT/exports"
+EXPORT_ROWS=""
+export_row() { # KIND: times both tools on $EXP/KIND (or the realscan tree) and appends a table row
+  local kind=$1 src=$2 files mb agree rc
+  files=$(find "$src" -type f | wc -l); mb=$(du -sm "$src" | cut -f1)
+  for r in $(seq "$REPS"); do
+    rm -rf "$OUT/x-dp"; run "x-dp-$kind" "$BIN" convert "$src" -o "$OUT/x-dp" -q --compression-level "$LEVEL"
+    rm -rf "$OUT/x-d2n"; mkdir -p "$OUT/x-d2n"
+    /usr/bin/time -v -o "$OUT/time.tmp" dcm2niix -z y -o "$OUT/x-d2n" "$src" >/dev/null 2>&1; rc=$?
+    if [ $rc -le 1 ]; then
+      echo "x-d2n-$kind $(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$OUT/time.tmp") $(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time.tmp")" >> "$OUT/times.txt"
+    fi
+  done
+  local dp d2n
+  dp=$(median "x-dp-$kind"); d2n=$(median "x-d2n-$kind")
+  if [ -z "$d2n" ]; then
+    agree="dcm2niix failed (exit $rc)"; d2n="—"; local ratio_s="—"
+  else
+    local ok bad
+    ok=$(/usr/bin/python3 scripts/compare-realscan.py "$OUT/x-d2n" "$OUT/x-dp" 2>/dev/null | grep -c '^OK ' || true)
+    bad=$(/usr/bin/python3 scripts/compare-realscan.py "$OUT/x-d2n" "$OUT/x-dp" 2>/dev/null | grep -c '^BAD ' || true)
+    agree="$ok of $((ok + bad)) dcm2niix outputs match"; ratio_s="**$(ratio "$d2n" "$dp")×**"
+  fi
+  EXPORT_ROWS="$EXPORT_ROWS| $kind | $files files, $mb MB | $dp s ($(awk -v f="$files" -v t="$dp" 'BEGIN {printf "%.0f", f/t}') files/s), $(( $(maxrss "x-dp-$kind") / 1024 )) MB | $d2n s$( [ "$d2n" != "—" ] && echo ", $(( $(maxrss "x-d2n-$kind") / 1024 )) MB") | $ratio_s | $agree |
+"
+}
+for kind in fmri-classic fmri-mosaic dwi-enhanced fieldmap; do
+  if [ ! -f "$EXP/$kind.complete" ]; then
+    rm -rf "$EXP/$kind"; "$BIN" synth export "$kind" "$EXP/$kind" --volumes 300 >/dev/null; touch "$EXP/$kind.complete"
+  fi
+  export_row "$kind" "$EXP/$kind"
+done
+REALSCAN=$(cd "$(dirname "$0")/.." && pwd)/../shared/fixtures/realscan
+if [ -d "$REALSCAN" ]; then
+  mkdir -p "$EXP/realscan"
+  for d in "$REALSCAN"/*/In; do ln -sfn "$d" "$EXP/realscan/$(basename "$(dirname "$d")")"; done
+  export_row "realscan (all 5 folders, one process)" "$EXP/realscan/"
+fi
+
 # --- classifier: training step and inference, libtorch engine vs PyTorch (same libtorch) --------------
 TORCH_ROWS=""
 if "$HELPER" torch resnet-small 8 16 16 2 1 1 >/dev/null 2>&1 && /usr/bin/python3 -c "import torch" 2>/dev/null; then
@@ -155,6 +197,17 @@ MEM=$(free -g | awk '/Mem:/ {print $2}')
   echo "(in memory, \`dicomprep-bench gzip\`) $GZ_S s = **$FLOOR s**; dicomprep whole tree / floor = **$(ratio "$DP" "$FLOOR")**."
   echo
   echo "Commands: \`make bench\` (BENCH_SERIES=$SERIES BENCH_REPS=$REPS BENCH_LEVEL=$LEVEL); raw timings in \`$OUT/times.txt\`."
+  echo
+  echo "## Scanner-shaped exports: many small files, mosaics, enhanced multi-frame"
+  echo
+  echo "\`dicomprep synth export KIND --volumes 300\` (64×64×36 per volume): fmri-classic is one file per slice and volume,"
+  echo "fmri-mosaic one Siemens mosaic per volume, dwi-enhanced one Enhanced MR file of 10,800 frames with diffusion per frame,"
+  echo "fieldmap two echoes of magnitude and a phase difference; plus the real exports in ../shared/fixtures/realscan. Median of"
+  echo "$REPS runs each, start-up included; outputs compared with dcm2niix's by \`scripts/compare-realscan.py\`."
+  echo
+  echo "| export | input | dicomprep | dcm2niix -z y | dcm2niix / dicomprep | same outputs |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  printf "%s" "$EXPORT_ROWS"
   echo
   echo "## Classifier: training and inference (CPU, $CORES threads)"
   echo

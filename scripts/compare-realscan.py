@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares dicomprep's outputs with the reference converter's, as ../shared/fixtures/realscan/README.md says:
+"""Compares dicomprep's outputs with the reference converter's (.nii or .nii.gz), as ../shared/fixtures/realscan/README.md says:
 closest canonical orientation, shape, affine (0.05 mm / 1e-3), values (1e-3 of the range), bval/bvec, SliceTiming.
 Usage: compare-realscan.py REF_DIR OUT_DIR  -> prints one line per reference volume, exits 1 on any mismatch."""
 import glob, json, os, sys
@@ -22,9 +22,11 @@ def main(ref_dir, out_dir):
     outs = [p for p in glob.glob(os.path.join(out_dir, '**', '*.nii*'), recursive=True)]
     cache = {p: load(p) for p in outs}
     bad = 0
-    for ref in sorted(glob.glob(os.path.join(ref_dir, '*.nii'))):
+    refs = sorted(glob.glob(os.path.join(ref_dir, '*.nii')) + glob.glob(os.path.join(ref_dir, '*.nii.gz')))
+    for ref in refs:
         ri, rv = load(ref)
-        rj = json.load(open(ref[:-4] + '.json'))
+        rstem = ref[:-7] if ref.endswith('.nii.gz') else ref[:-4]
+        rj = json.load(open(rstem + '.json'))
         found = None
         why = 'no output of that shape'
         for p, (oi, ov) in cache.items():
@@ -53,14 +55,14 @@ def main(ref_dir, out_dir):
             for key, tol in (('EffectiveEchoSpacing', 1e-6), ('TotalReadoutTime', 1e-5), ('RepetitionTime', 1e-4), ('EchoTime', 1e-4), ('MultibandAccelerationFactor', 0)):
                 if key in rj and (key not in oj or abs(oj[key] - rj[key]) > tol):
                     msgs.append('%s %s vs %s' % (key, oj.get(key), rj[key]))
-            rb = ref[:-4] + '.bval'
+            rb = rstem + '.bval'
             if os.path.exists(rb):
                 stem = found[:-7] if found.endswith('.nii.gz') else found[:-4]
                 if not os.path.exists(stem + '.bval'): msgs.append('no .bval')
                 else:
                     b1, b2 = np.loadtxt(stem + '.bval'), np.loadtxt(rb)
                     if b1.shape != b2.shape or np.any(np.abs(b1 - b2) > 0.01 * np.maximum(b2, 1)): msgs.append('bval differ')
-                    w1 = world_vectors(found, np.loadtxt(stem + '.bvec')); w2 = world_vectors(ref, np.loadtxt(ref[:-4] + '.bvec'))
+                    w1 = world_vectors(found, np.loadtxt(stem + '.bvec')); w2 = world_vectors(ref, np.loadtxt(rstem + '.bvec'))
                     for a, b in zip(w1, w2):
                         if min(np.abs(a - b).max(), np.abs(a + b).max()) > 0.02: msgs.append('bvec differ'); break
         ok = found is not None and not msgs

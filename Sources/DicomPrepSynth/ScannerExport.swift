@@ -169,9 +169,9 @@ public struct ScannerExport: Sendable {
         return volumes
     }
 
-    /// Unit gradient directions spread over the sphere (a golden-angle spiral); b = 0 every 10th volume.
+    /// Unit gradient directions spread over the sphere (a golden-angle spiral); b = 0 every 10th volume (from the 6th).
     func gradient(_ t: Int) -> (Double, Vector3) {
-        if t % 10 == 0 { return (0, .zero) }
+        if t % 10 == 5 { return (0, .zero) }
         let n = Double(volumes), z = 1 - 2 * (Double(t) + 0.5) / n, r = (1 - z * z).squareRoot(), phi = Double(t) * 2.399963
         return (1000, Vector3(r * cos(phi), r * sin(phi), z))
     }
@@ -187,6 +187,14 @@ public struct ScannerExport: Sendable {
         try w.set([(.sharedFunctionalGroups, 0), (.pixelMeasuresSequence, 0)], .pixelSpacing, "3\\3")
         try w.set([(.sharedFunctionalGroups, 0), (.pixelMeasuresSequence, 0)], .sliceThickness, "3.5")
         try w.set([(.sharedFunctionalGroups, 0), (.mrTimingAndRelatedParametersSequence, 0)], .repetitionTime, dicomNumber(Self.tr))
+        // Frames are organised by stack, position in the stack and time point, as scanners declare it.
+        let org = rng.uid()
+        try w.set([(.dimensionOrganizationSequence, 0)], .dimensionOrganizationUID, org)
+        for (d, pointer) in [Tag.stackID, .inStackPositionNumber, .temporalPositionIndex].enumerated() {
+            try w.set([(.dimensionIndexSequence, d)], .dimensionOrganizationUID, org)
+            try w.set([(.dimensionIndexSequence, d)], .dimensionIndexPointer, pointer.description)
+            try w.set([(.dimensionIndexSequence, d)], .functionalGroupPointer, "(0020,9111)")
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(matrix * matrix * 2 * slices * volumes)
         var f = 0
@@ -196,9 +204,13 @@ public struct ScannerExport: Sendable {
                 let pf: [(Tag, Int)] = [(.perFrameFunctionalGroups, f)]
                 try w.set(pf + [(.planePositionSequence, 0)], .imagePositionPatient, position(k).array.map(dicomNumber).joined(separator: "\\"))
                 try w.set(pf + [(.frameContentSequence, 0)], .temporalPositionIndex, String(t + 1))
+                try w.set(pf + [(.frameContentSequence, 0)], .stackID, "1")
+                try w.set(pf + [(.frameContentSequence, 0)], .inStackPositionNumber, String(k + 1))
+                try w.set(pf + [(.frameContentSequence, 0)], .dimensionIndexValues, "1\\\(k + 1)\\\(t + 1)")
                 let seconds = 36000 + Double(t) * Self.tr / 1000 + sliceTime(k) / 1000
                 try w.set(pf + [(.frameContentSequence, 0)], .frameAcquisitionDateTime, "20261201" + String(format: "%02d%02d%09.6f", Int(seconds) / 3600, Int(seconds) / 60 % 60, seconds.truncatingRemainder(dividingBy: 60)))
                 try w.set(pf + [(.mrDiffusionSequence, 0)], .diffusionBValue, dicomNumber(b))
+                try w.set(pf + [(.mrDiffusionSequence, 0)], .diffusionDirectionality, b > 0 ? "DIRECTIONAL" : "NONE")
                 if b > 0 {
                     try w.set(pf + [(.mrDiffusionSequence, 0), (.diffusionGradientDirectionSequence, 0)], .diffusionGradientOrientation,
                               g.array.map { String(format: "%.6f", $0) }.joined(separator: "\\"))

@@ -118,6 +118,12 @@ public extension Tag {
     static let inStackPositionNumber = Tag(0x0020, 0x9057)
     static let temporalPositionIndex = Tag(0x0020, 0x9128)
     static let frameAcquisitionNumber = Tag(0x0020, 0x9156)
+    static let dimensionIndexValues = Tag(0x0020, 0x9157)
+    static let dimensionOrganizationSequence = Tag(0x0020, 0x9221)
+    static let dimensionIndexSequence = Tag(0x0020, 0x9222)
+    static let dimensionOrganizationUID = Tag(0x0020, 0x9164)
+    static let dimensionIndexPointer = Tag(0x0020, 0x9165)
+    static let functionalGroupPointer = Tag(0x0020, 0x9167)
     // Acquisition, timing and diffusion.
     static let mrAcquisitionType = Tag(0x0018, 0x0023)
     static let triggerTime = Tag(0x0018, 0x1060)
@@ -132,5 +138,6 @@ public extension Tag {
     static let mrDiffusionSequence = Tag(0x0018, 0x9117)
     static let diffusionGradientDirectionSequence = Tag(0x0018, 0x9076)
     static let diffusionBValue = Tag(0x0018, 0x9087)
+    static let diffusionDirectionality = Tag(0x0018, 0x9075)
     static let diffusionGradientOrientation = Tag(0x0018, 0x9089)
 }
