@@ -43,31 +43,28 @@ enum DeviceArgument: String, CaseIterable, ExpressibleByArgument {
     case auto, cpu, cuda
 }
 
-/// `SLICESxROWSxCOLUMNS` (or any `x`-separated list of a fixed length of positive integers).
-struct SizeArgument: ExpressibleByArgument {
+/// How a list of three positive integers is written on the command line.
+protocol IntTripleFormat { static var separator: Character { get } }
+enum TimesSeparated: IntTripleFormat { static let separator: Character = "x" }
+enum CommaSeparated: IntTripleFormat { static let separator: Character = "," }
+
+/// Three positive integers, e.g. `64x256x256` or `1,2,2`.
+struct IntTriple<Format: IntTripleFormat>: ExpressibleByArgument {
     let values: [Int]
     let text: String
     var defaultValueDescription: String { text }
     init?(argument: String) {
         text = argument
-        let v = argument.split(separator: "x").compactMap { Int($0) }
+        let v = argument.split(separator: Format.separator).compactMap { Int($0) }
         guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { return nil }
         values = v
     }
 }
 
-/// `K,L,M` integers (a stride per axis).
-struct TripleArgument: ExpressibleByArgument {
-    let values: [Int]
-    let text: String
-    var defaultValueDescription: String { text }
-    init?(argument: String) {
-        text = argument
-        let v = argument.split(separator: ",").compactMap { Int($0) }
-        guard v.count == 3, v.allSatisfy({ $0 > 0 }) else { return nil }
-        values = v
-    }
-}
+/// `SLICESxROWSxCOLUMNS` (or ROWSxCOLUMNSxSLICES where a command says so).
+typealias SizeArgument = IntTriple<TimesSeparated>
+/// `K,L,M`: a stride per axis.
+typealias TripleArgument = IntTriple<CommaSeparated>
 
 /// `K/N`: shard K of N.
 struct ShardArgument: ExpressibleByArgument {

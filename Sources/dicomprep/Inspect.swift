@@ -48,7 +48,7 @@ struct Inspect: ParsableCommand {
             for s in r.skipped { Terminal.error("skipped \(s.path): \(s.reason)") }
         }
         if r.series.isEmpty { throw ExitCode(2) }
-        if !r.skipped.isEmpty { throw ExitCode(1) }
+        if r.skipped.contains(where: { $0.notDicom != true }) { throw ExitCode(1) }
     }
 
     func fmt(_ v: Double) -> String { String(format: "%.4g", v == 0 ? 0 : v) }

@@ -132,5 +132,16 @@ final class RealScanTests: XCTestCase {
         XCTAssertEqual(listed, ["README", "labels.csv", "notes.txt"])
         XCTAssertTrue(report.skipped.allSatisfy { $0.reason.hasPrefix("not DICOM") })
         XCTAssertEqual(report.counts.used + report.counts.skipped, report.counts.scanned)
+        // The command line agrees: convert and inspect succeed, and name the files.
+        let exe = try TestSupport.executable()
+        for args in [["convert", dir.path, "-o", TestSupport.tempDir("cli").path], ["inspect", dir.path]] {
+            let (rc, text) = try TestSupport.run(exe, args)
+            XCTAssertEqual(rc, 0, "\(args[0]): \(text)")
+            XCTAssertTrue(text.contains("notes.txt"), "\(args[0]) must name notes.txt: \(text)")
+        }
+        // A file named like DICOM that is not is a damaged export: that still counts.
+        try "not an image\n".write(to: dir.appendingPathComponent("Image-99.dcm"), atomically: true, encoding: .utf8)
+        let (damaged, _) = try TestSupport.convert([dir.path])
+        XCTAssertEqual(damaged.exitStatus, 1)
     }
 }
