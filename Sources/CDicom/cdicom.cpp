@@ -125,6 +125,20 @@ static DcmItem *walk(cd_object *obj, const uint32_t *tags, const uint32_t *items
     return cur;
 }
 
+// The element a tag path addresses, or null when any step is missing.
+static DcmElement *element(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth) {
+    DcmItem *item = walk(obj, tags, items, depth, false);
+    DcmElement *el = nullptr;
+    if (!item || item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad()) return nullptr;
+    return el;
+}
+
+// The sequence a tag path addresses, or null when it is missing or not a sequence.
+static DcmSequenceOfItems *sequence(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth) {
+    DcmElement *el = element(obj, tags, items, depth);
+    return el && el->ident() == EVR_SQ ? static_cast<DcmSequenceOfItems *>(el) : nullptr;
+}
+
 extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, char *buf,
                              size_t cap, size_t *needed) {
     char *err = nullptr;
@@ -132,11 +146,8 @@ extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_
     CD_GUARD_BEGIN
     if (needed) *needed = 0;
     if (cap > 0) buf[0] = 0;
-    DcmItem *item = walk(obj, tags, items, depth, false);
-    if (!item) return CD_ABSENT;
-    DcmElement *el = nullptr;
-    if (item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad() || !el) return CD_ABSENT;
-    if (el->getLength() == 0) return CD_ABSENT;
+    DcmElement *el = element(obj, tags, items, depth);
+    if (!el || el->getLength() == 0) return CD_ABSENT;
     OFString s;
     if (el->getOFStringArray(s, OFTrue).bad()) return CD_ABSENT;
     if (needed) *needed = s.length();
@@ -156,11 +167,8 @@ extern "C" int cd_get_bytes(cd_object *obj, const uint32_t *tags, const uint32_t
     CD_GUARD_BEGIN
     if (needed) *needed = 0;
     if (vr) { vr[0] = 0; }
-    DcmItem *item = walk(obj, tags, items, depth, false);
-    if (!item) return CD_ABSENT;
-    DcmElement *el = nullptr;
-    if (item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad() || !el) return CD_ABSENT;
-    if (el->getLength() == 0 || el->ident() == EVR_SQ) return CD_ABSENT;
+    DcmElement *el = element(obj, tags, items, depth);
+    if (!el || el->getLength() == 0 || el->ident() == EVR_SQ) return CD_ABSENT;
     if (vr) { std::snprintf(vr, 3, "%s", DcmVR(el->getVR()).getVRName()); }
     const Uint8 *data = nullptr;
     size_t n = 0;
@@ -214,11 +222,8 @@ extern "C" int cd_sequence_strings(cd_object *obj, const uint32_t *seq_tags, con
     size_t errcap = 0;
     CD_GUARD_BEGIN
     *out = nullptr; *out_len = 0; *present = nullptr; *count = 0;
-    DcmItem *holder = walk(obj, seq_tags, seq_items, seq_depth, false);
-    if (!holder) return CD_ABSENT;
-    DcmElement *el = nullptr;
-    if (holder->findAndGetElement(keyOf(seq_tags[seq_depth - 1]), el, OFFalse).bad() || !el || el->ident() != EVR_SQ) return CD_ABSENT;
-    DcmSequenceOfItems *seq = static_cast<DcmSequenceOfItems *>(el);
+    DcmSequenceOfItems *seq = sequence(obj, seq_tags, seq_items, seq_depth);
+    if (!seq) return CD_ABSENT;
     const unsigned long n = seq->card();
     std::string text;
     std::vector<uint8_t> has(n * (size_t)npaths, 0);
@@ -258,12 +263,9 @@ extern "C" int cd_item_count(cd_object *obj, const uint32_t *tags, const uint32_
     size_t errcap = 0;
     CD_GUARD_BEGIN
     *count = 0;
-    DcmItem *item = walk(obj, tags, items, depth, false);
-    if (!item) return CD_ABSENT;
-    DcmElement *el = nullptr;
-    if (item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad() || !el) return CD_ABSENT;
-    if (el->ident() != EVR_SQ) return CD_ABSENT;
-    *count = (uint32_t) static_cast<DcmSequenceOfItems *>(el)->card();
+    DcmSequenceOfItems *seq = sequence(obj, tags, items, depth);
+    if (!seq) return CD_ABSENT;
+    *count = (uint32_t)seq->card();
     return CD_OK;
     CD_GUARD_END
 }
