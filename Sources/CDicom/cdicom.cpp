@@ -1,6 +1,7 @@
 // dcmtk shim: the only code that calls dcmtk. Every entry point catches all C++ exceptions.
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
@@ -85,6 +86,33 @@ extern "C" int cd_open(const char *path, cd_object **out, char *err, size_t errc
         return CD_ERROR;
     }
     obj->fromDisk = true;
+    *out = obj;
+    return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_open_memory(const void *data, size_t len, cd_object **out, char *err, size_t errcap) {
+    *out = nullptr;
+    CD_GUARD_BEGIN
+    cd_init();
+    cd_object *obj = new cd_object();
+    DcmInputBufferStream in;
+    in.setBuffer(data, (offile_off_t)len);
+    in.setEos();
+    obj->file.transferInit();
+    // Read every value now: a buffer stream cannot be reopened later for values left unread.
+    OFCondition c = obj->file.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
+    obj->file.transferEnd();
+    if (c == EC_StreamNotifyClient || c == EC_InvalidStream) {
+        setErr(err, errcap, std::string("truncated: the data end before their declared length (") + c.text() + ")");
+        delete obj;
+        return CD_ERROR;
+    }
+    if (c.bad()) {
+        setErr(err, errcap, std::string("not readable DICOM data (") + c.text() + ")");
+        delete obj;
+        return CD_ERROR;
+    }
     *out = obj;
     return CD_OK;
     CD_GUARD_END

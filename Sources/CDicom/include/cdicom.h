@@ -19,6 +19,9 @@ void cd_init(void);
 /* Read a DICOM file (with or without a meta header). Values larger than 4 KiB, such as PixelData,
  * are read from the file only when asked for. */
 int cd_open(const char *path, cd_object **out, char *err, size_t errcap);
+/* The same from bytes in memory (e.g. a decompressed .dcm.gz); every value is loaded at once, so the bytes
+ * may be freed when this returns. */
+int cd_open_memory(const void *data, size_t len, cd_object **out, char *err, size_t errcap);
 /* A new empty dataset, for writing. */
 int cd_new(cd_object **out);
 void cd_close(cd_object *obj);

@@ -1,5 +1,6 @@
 import CDeflate
 import Dispatch
+import Foundation
 
 /// gzip compression through libdeflate. Large inputs are cut into independent members compressed in
 /// parallel; a multi-member gzip stream is valid and read whole by zlib, libnifti and nibabel.
@@ -41,6 +42,36 @@ public enum Gzip {
     }
 
     /// Decompresses a gzip file (all members) whose uncompressed size is at most `limit` bytes.
+    /// Whether a file starts with the gzip signature.
+    public static func isGzip(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        return [UInt8](h.readData(ofLength: 2)) == [0x1F, 0x8B]
+    }
+
+    /// Decompresses a whole gzip file, sized by its trailer (ISIZE) and grown when that is too small
+    /// (several members, or more than 4 GiB); at most `limit` bytes.
+    public static func decompressWholeFile(_ path: String, limit: Int = 4 << 30) throws(DicomPrepError) -> [UInt8] {
+        var guess = 1 << 16
+        if let h = FileHandle(forReadingAtPath: path) {
+            defer { try? h.close() }
+            if let end = try? h.seekToEnd(), end >= 18 {
+                try? h.seek(toOffset: end - 4)
+                let t = [UInt8](h.readData(ofLength: 4))
+                if t.count == 4 {
+                    let isize = UInt32(t[0]) | UInt32(t[1]) << 8 | UInt32(t[2]) << 16 | UInt32(t[3]) << 24
+                    guess = max(guess, Int(isize) + 1)
+                }
+            }
+        }
+        while true {
+            let cap = min(guess, limit)
+            let out = try decompressFile(path, limit: cap)
+            if out.count < cap || cap == limit { return out }
+            guess *= 2
+        }
+    }
+
     public static func decompressFile(_ path: String, limit: Int) throws(DicomPrepError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: limit)
         let n = out.withUnsafeMutableBytes { cdf_gunzip_file(path, $0.baseAddress, limit) }

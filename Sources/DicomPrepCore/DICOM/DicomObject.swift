@@ -9,11 +9,21 @@ package final class DicomObject {
     private let handle: OpaquePointer
     package let path: String
 
-    /// Reads a file; large values such as PixelData are loaded only when decoded.
+    /// Reads a file; large values such as PixelData are loaded only when decoded. A gzip-compressed file
+    /// (`.dcm.gz`) is decompressed in memory and read from there.
     package init(reading path: String) throws(DicomPrepError) {
         var h: OpaquePointer?
         var err = [CChar](repeating: 0, count: 512)
-        let rc = cd_open(path, &h, &err, err.count)
+        var rc: Int32
+        if Gzip.isGzip(path) {
+            let bytes = try Gzip.decompressWholeFile(path)
+            if let why = DicomSniffer.notDicom(bytes.prefix(512)) {
+                throw .notDicom(path: path, reason: "gzip-compressed, and what it holds is \(why) (archives such as .tar.gz are not read yet)")
+            }
+            rc = bytes.withUnsafeBytes { cd_open_memory($0.baseAddress, $0.count, &h, &err, err.count) }
+        } else {
+            rc = cd_open(path, &h, &err, err.count)
+        }
         guard rc == CD_OK, let h else {
             throw .unreadable(path: path, reason: Self.text(err))
         }

@@ -44,7 +44,9 @@ public enum InstanceParser {
             case let .failure(e):
                 var s = SkippedEntry(path: files[i].path, reason: e.reason)
                 // Not DICOM at all and not named like DICOM (notes, spreadsheets): listed, but no error of the run.
-                let ext = (files[i].path as NSString).pathExtension.lowercased()
+                var name = (files[i].path as NSString).lastPathComponent.lowercased()
+                if name.hasSuffix(".gz") { name.removeLast(3) }
+                let ext = (name as NSString).pathExtension
                 if case .notDicom = e, !["dcm", "dicom", "dic", "ima"].contains(ext) { s.notDicom = true }
                 out.skipped.append(s)
             }
@@ -138,23 +140,14 @@ public enum InstanceParser {
         return inst
     }
 
-    /// Refuses files that are plainly not DICOM before dcmtk tries them: a DICOM file has "DICM" after its
-    /// 128-byte preamble, or (without meta header) starts with an attribute of group 0002-0028.
+    /// Refuses files that are plainly not DICOM before dcmtk tries them (gzip-compressed files are
+    /// looked into when they are opened).
     static func checkLooksLikeDicom(_ path: String) throws(DicomPrepError) {
         guard let h = FileHandle(forReadingAtPath: path) else { return }
         defer { try? h.close() }
-        let head = [UInt8](h.readData(ofLength: 132))
-        if head.isEmpty { throw .notDicom(path: path, reason: "empty file") }
-        if head.count >= 132 && head[128] == 0x44 && head[129] == 0x49 && head[130] == 0x43 && head[131] == 0x4D { return }
-        // Without a preamble, only what is plainly something else is refused here; dcmtk judges the rest.
-        let signatures: [(bytes: [UInt8], what: String)] = [
-            ([0x50, 0x4B, 0x03, 0x04], "a zip container (spreadsheet, document or archive)"), ([0x25, 0x50, 0x44, 0x46], "a PDF document"),
-            ([0x89, 0x50, 0x4E, 0x47], "a PNG picture"), ([0xFF, 0xD8, 0xFF], "a JPEG picture"), ([0x47, 0x49, 0x46, 0x38], "a GIF picture"),
-            ([0xD0, 0xCF, 0x11, 0xE0], "an Office document"), ([0x1F, 0x8B], "gzip-compressed data"),
-        ]
-        for s in signatures where head.starts(with: s.bytes) { throw .notDicom(path: path, reason: "the file is \(s.what)") }
-        let text = head.allSatisfy { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || ($0 >= 0x20 && $0 != 0x7F) }
-        if text { throw .notDicom(path: path, reason: "the file is text, with no DICOM preamble (\"DICM\")") }
+        let head = [UInt8](h.readData(ofLength: 512))
+        if head.starts(with: [0x1F, 0x8B]) { return }
+        if let why = DicomSniffer.notDicom(head[...]) { throw .notDicom(path: path, reason: "the file is \(why)") }
     }
 
     // MARK: value helpers
