@@ -31,6 +31,23 @@ public enum Gzip {
         return parts
     }
 
+    /// Compresses `data` member by member and hands each compressed member to `emit`, in order, as soon as
+    /// its batch (a few members per thread) is done: at most one batch of compressed output is held, not
+    /// the whole file's.
+    public static func compressMembers(_ data: UnsafeRawBufferPointer, level: Int, threads: Int,
+                                       emit: (UnsafeRawBufferPointer) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
+        let batch = memberSize * max(1, threads) * 2
+        var start = 0
+        repeat {
+            let len = min(batch, data.count - start)
+            let slice = UnsafeRawBufferPointer(rebasing: data[start..<(start + len)])
+            for part in try compressMembers(slice, level: level, threads: threads) {
+                try part.withUnsafeBytes { b in catching { () throws(DicomPrepError) in try emit(b) } }.get()
+            }
+            start += len
+        } while start < data.count
+    }
+
     /// Compresses into one contiguous gzip stream.
     public static func compress(_ data: UnsafeRawBufferPointer, level: Int, threads: Int) throws(DicomPrepError) -> [UInt8] {
         let parts = try compressMembers(data, level: level, threads: threads)
@@ -41,7 +58,6 @@ public enum Gzip {
         return total
     }
 
-    /// Decompresses a gzip file (all members) whose uncompressed size is at most `limit` bytes.
     /// Whether a file starts with the gzip signature.
     public static func isGzip(_ path: String) -> Bool {
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
@@ -72,6 +88,7 @@ public enum Gzip {
         }
     }
 
+    /// Decompresses a gzip file (all members) whose uncompressed size is at most `limit` bytes.
     public static func decompressFile(_ path: String, limit: Int) throws(DicomPrepError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: limit)
         let n = out.withUnsafeMutableBytes { cdf_gunzip_file(path, $0.baseAddress, limit) }

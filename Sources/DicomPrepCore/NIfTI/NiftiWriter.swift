@@ -43,21 +43,19 @@ public struct NiftiWriter: Sendable {
             if let failure { throw failure }
             return
         }
-        // The header is one gzip member, the data further members compressed in parallel: no copy of the data.
+        // The header is one gzip member, the data further members compressed in parallel and written as
+        // they are done: neither a copy of the data nor the whole compressed file is held.
         let level = compressionLevel, threads = threads
         let packedHeader = try header.withUnsafeBytes { h in catching { () throws(DicomPrepError) in try Gzip.compress(h, level: level, threads: 1) } }.get()
-        let body = try v.voxels.withBytes { d in catching { () throws(DicomPrepError) in try Gzip.compressMembers(d, level: level, threads: threads) } }.get()
-        try Self.writeParts([packedHeader] + body, to: path)
+        let failure: DicomPrepError? = v.voxels.withBytes { d -> DicomPrepError? in
+            catching { () throws(DicomPrepError) in
+                try AtomicFile.stream(to: path) { (write) throws(DicomPrepError) in
+                    try packedHeader.withUnsafeBytes { h in catching { () throws(DicomPrepError) in try write(h) } }.get()
+                    try Gzip.compressMembers(d, level: level, threads: threads, emit: write)
+                }
+            }.failure
+        }
+        if let failure { throw failure }
     }
 
-    /// Writes byte arrays one after another into one file, atomically.
-    static func writeParts(_ parts: [[UInt8]], to path: String) throws(DicomPrepError) {
-        func go(_ i: Int, _ acc: [UnsafeRawBufferPointer]) -> DicomPrepError? {
-            if i == parts.count {
-                return catching { () throws(DicomPrepError) in try AtomicFile.write(acc, to: path) }.failure
-            }
-            return parts[i].withUnsafeBytes { go(i + 1, acc + [$0]) }
-        }
-        if let e = go(0, []) { throw e }
-    }
 }

@@ -10,6 +10,15 @@ import Foundation
 public enum AtomicFile {
     /// Writes the concatenation of `parts` to `path` atomically, creating parent folders.
     public static func write(_ parts: [UnsafeRawBufferPointer], to path: String) throws(DicomPrepError) {
+        try stream(to: path) { (write) throws(DicomPrepError) in
+            for p in parts { try write(p) }
+        }
+    }
+
+    /// Writes what `produce` hands to its `write` function, in order, to `path` atomically (a temporary file
+    /// in the same folder, fsync, rename), so large outputs need not be held whole in memory.
+    public static func stream(to path: String,
+                              _ produce: ((UnsafeRawBufferPointer) throws(DicomPrepError) -> Void) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent().path
         do {
@@ -20,25 +29,26 @@ public enum AtomicFile {
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot create file: \(String(cString: strerror(errno)))") }
-        var failure: String?
-        outer: for part in parts {
+        func write(_ part: UnsafeRawBufferPointer) throws(DicomPrepError) {
             var off = 0
             while off < part.count {
                 let n = Glibc.write(fd, part.baseAddress! + off, part.count - off)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    break outer
+                    throw .io(path: path, reason: "cannot write file: \(String(cString: strerror(errno)))")
                 }
                 off += n
             }
         }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        close(fd)
-        if failure == nil && rename(tmp, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
+        do throws(DicomPrepError) {
+            try produce(write)
+            if fsync(fd) != 0 { throw .io(path: path, reason: "cannot write file: \(String(cString: strerror(errno)))") }
+            close(fd)
+            if rename(tmp, path) != 0 { throw .io(path: path, reason: "cannot write file: \(String(cString: strerror(errno)))") }
+        } catch {
+            close(fd)
             unlink(tmp)
-            throw .io(path: path, reason: "cannot write file: \(failure)")
+            throw error
         }
     }
 
