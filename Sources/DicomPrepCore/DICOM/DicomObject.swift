@@ -21,6 +21,9 @@ package final class DicomObject {
                 throw .notDicom(path: path, reason: "gzip-compressed, and what it holds is \(why) (archives such as .tar.gz are not read yet)")
             }
             rc = bytes.withUnsafeBytes { cd_open_memory($0.baseAddress, $0.count, &h, &err, err.count) }
+            if rc != CD_OK && !DicomSniffer.looksLikeDicom(Array(bytes.prefix(512))) {
+                throw .notDicom(path: path, reason: "gzip-compressed, and what it holds has no DICOM preamble (\"DICM\") and no DICOM attribute at its start")
+            }
         } else {
             rc = cd_open(path, &h, &err, err.count)
         }

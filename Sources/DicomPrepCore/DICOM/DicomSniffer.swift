@@ -1,3 +1,5 @@
+import Foundation
+
 /// Tells from its first bytes whether data are plainly not DICOM: DICOM has "DICM" after a 128-byte preamble,
 /// or (without a meta header) starts with an attribute; only what is clearly something else is refused,
 /// dcmtk judges the rest.
@@ -16,5 +18,26 @@ enum DicomSniffer {
         if head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8) { return "a tar archive" }
         let text = head.allSatisfy { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || ($0 >= 0x20 && $0 != 0x7F) }
         return text ? "text, with no DICOM preamble (\"DICM\")" : nil
+    }
+
+    /// Whether bytes that dcmtk could not read still look like DICOM (a preamble, or an attribute of group
+    /// 0002 or 0008 near the start, explicit or implicit VR): then the file is damaged DICOM, otherwise it is
+    /// something else.
+    static func looksLikeDicom(_ head: [UInt8]) -> Bool {
+        if head.count >= 132 && head[128] == 0x44 && head[129] == 0x49 && head[130] == 0x43 && head[131] == 0x4D { return true }
+        func upper(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x5A }
+        let n = head.count
+        guard n >= 8 else { return false }
+        for i in 0..<min(64, n - 8) where (head[i] == 0x08 || head[i] == 0x02) && head[i + 1] == 0x00 {
+            if (upper(head[i + 4]) && upper(head[i + 5])) || (head[i + 6] == 0 && head[i + 7] == 0) { return true }
+        }
+        return false
+    }
+
+    /// The first `count` bytes of a file (empty when it cannot be read).
+    static func head(of path: String, count: Int = 512) -> [UInt8] {
+        guard let h = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? h.close() }
+        return [UInt8](h.readData(ofLength: count))
     }
 }

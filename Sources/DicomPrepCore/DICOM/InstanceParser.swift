@@ -57,7 +57,17 @@ public enum InstanceParser {
     /// Reads and parses one file.
     public static func parse(path: String) throws(DicomPrepError) -> DicomInstance {
         try checkLooksLikeDicom(path)
-        let obj = try DicomObject(reading: path)
+        let obj: DicomObject
+        do throws(DicomPrepError) {
+            obj = try DicomObject(reading: path)
+        } catch let .unreadable(p, reason) {
+            // dcmtk could not read it: damaged DICOM, or not DICOM at all (a CSA blob, a binary of any kind)?
+            let head = DicomSniffer.head(of: path)
+            if !head.starts(with: [0x1F, 0x8B]) && !DicomSniffer.looksLikeDicom(head) {
+                throw .notDicom(path: p, reason: "no DICOM preamble (\"DICM\") and no DICOM attribute at its start")
+            }
+            throw .unreadable(path: p, reason: reason)
+        }
         return try parse(obj)
     }
 

@@ -139,6 +139,21 @@ final class RealScanTests: XCTestCase {
             XCTAssertEqual(rc, 0, "\(args[0]): \(text)")
             XCTAssertTrue(text.contains("notes.txt"), "\(args[0]) must name notes.txt: \(text)")
         }
+        // Binary files that dcmtk cannot read and that hold no DICOM attribute (a Siemens CSA blob) are not
+        // DICOM either; damaged DICOM (a truncated file) stays "not readable as DICOM".
+        let csa = "/usr/lib/python3/dist-packages/nibabel/nicom/tests/data/csa2_b1000.bin"
+        if FileManager.default.fileExists(atPath: csa) {
+            try FileManager.default.copyItem(atPath: csa, toPath: dir.appendingPathComponent("header.bin").path)
+            let (r, _) = try TestSupport.convert([dir.path])
+            let blob = try XCTUnwrap(r.skipped.first { $0.path.hasSuffix("header.bin") })
+            XCTAssertEqual(blob.notDicom, true, blob.reason)
+            XCTAssertEqual(r.exitStatus, 0)
+        }
+        if let fx = TestSupport.fixtures {
+            XCTAssertThrowsError(try InstanceParser.parse(path: fx.appendingPathComponent("MR_truncated.dcm").path)) { e in
+                guard case .unreadable = e as? DicomPrepError else { return XCTFail("\(e)") }
+            }
+        }
         // A file named like DICOM that is not is a damaged export: that still counts.
         try "not an image\n".write(to: dir.appendingPathComponent("Image-99.dcm"), atomically: true, encoding: .utf8)
         let (damaged, _) = try TestSupport.convert([dir.path])
