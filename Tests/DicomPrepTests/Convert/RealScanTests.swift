@@ -53,6 +53,32 @@ final class RealScanTests: XCTestCase {
         XCTAssertNotNil(s.PhaseEncodingDirection)
     }
 
+    /// Timing and encoding fields follow the written voxel axes: flipping the slice axis reverses SliceTiming,
+    /// and the phase-encoding direction points the same way in the world whatever the axes.
+    func testTimingAndEncodingFollowReorientation() throws {
+        guard let root = Self.realscan else { throw XCTSkip("../shared/fixtures/realscan is not present") }
+        let src = root.appendingPathComponent("dcm_qa_mosaic/In/ep2d_Asc_2").path
+        func sidecar(_ code: String) throws -> (Sidecar, Matrix4) {
+            let (r, _) = try TestSupport.convert([src]) { $0.reorient = code }
+            let s = try JSONDecoder().decode(Sidecar.self, from: Data(contentsOf: URL(fileURLWithPath: r.outputs[0].sidecar)))
+            return (s, try NiftiIO.read(r.outputs[0].nifti).sform)
+        }
+        let (ras, a) = try sidecar("RAS"), (lpi, b) = try sidecar("LPI")
+        let t1 = try XCTUnwrap(ras.SliceTiming), t2 = try XCTUnwrap(lpi.SliceTiming)
+        XCTAssertEqual(t1, Array(t2.reversed()))
+        XCTAssertNil(ras.SliceEncodingDirection)
+        func world(_ code: String, _ m: Matrix4) -> Vector3 {
+            let v = m.column(["i": 0, "j": 1, "k": 2][code.first!]!).normalized
+            return code.hasSuffix("-") ? v * -1 : v
+        }
+        let w1 = world(try XCTUnwrap(ras.PhaseEncodingDirection), a), w2 = world(try XCTUnwrap(lpi.PhaseEncodingDirection), b)
+        XCTAssertLessThan((w1 - w2).length, 1e-6)
+        // A permutation that moves the slice axis keeps the acquisition order and says where the slices went.
+        let (sag, _) = try sidecar("SRA")
+        XCTAssertEqual(sag.SliceEncodingDirection?.first, "i")
+        XCTAssertEqual(sag.SliceTiming?.count, t1.count)
+    }
+
     /// One mosaic in nine transfer syntaxes: the same volume each time.
     func testMosaicInEveryTransferSyntax() throws { try compare("dcm_qa_ts", expectOutputs: 9) }
 
