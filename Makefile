@@ -4,7 +4,7 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libdcmtk-dev dcmtk libnifti2-dev zlib1g-dev libopenjp2-7-dev libdeflate-dev libpng-dev \
+APT_PACKAGES := libdcmtk-dev dcmtk libnifti2-dev zlib1g-dev libopenjp2-7-dev libdeflate-dev libpng-dev libarchive-dev \
                 dcm2niix pigz python3-nibabel python3-numpy python3-venv time json-schema-test-suite libtorch-dev python3-torch
 
 # The torch engine (train/predict) is a plugin opened at run time: libdicomprep_torch.so.

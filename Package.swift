@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layering, bottom to top (ARCHITECTURE.md): the C/C++ shims (CDicom over dcmtk + OpenJPEG, CNifti over
-// libnifti, CDeflate over libdeflate, CPng over libpng, CTorch over libtorch) are the only code that speaks
+// libnifti, CDeflate over libdeflate, CPng over libpng, CArchive over libarchive, CTorch over libtorch) are the only code that speaks
 // C/C++. DicomPrepCore (C adapters, DICOM parsing, geometry, Volume, transforms, util) <- DicomPrepConvert
 // (series assembly, volume building, output, reports) <- DicomPrepDataset (layouts, model inputs,
 // manifests, validation) <- DicomPrepLearning (classifier, torch engine); DicomPrepSynth (test and demo
@@ -51,11 +51,16 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl")]
         ),
         .target(
+            name: "CArchive",
+            path: "Sources/CArchive",
+            linkerSettings: [.linkedLibrary("archive")]
+        ),
+        .target(
             name: "CPng",
             path: "Sources/CPng",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]
         ),
-        .target(name: "DicomPrepCore", dependencies: ["CDicom", "CNifti", "CDeflate", "CPng", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "DicomPrepCore", dependencies: ["CDicom", "CNifti", "CDeflate", "CPng", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepConvert", dependencies: ["DicomPrepCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "DicomPrepDataset", dependencies: ["DicomPrepCore", "DicomPrepConvert"], swiftSettings: [.swiftLanguageMode(.v6)]),

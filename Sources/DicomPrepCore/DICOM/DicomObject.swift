@@ -15,7 +15,9 @@ package final class DicomObject {
         var h: OpaquePointer?
         var err = [CChar](repeating: 0, count: 512)
         var rc: Int32
-        if Gzip.isGzip(path) {
+        if let member = ArchiveMembers.shared.bytes(path) {
+            rc = member.withUnsafeBytes { cd_open_memory($0.baseAddress, $0.count, &h, &err, err.count) }
+        } else if Gzip.isGzip(path) {
             let bytes = try Gzip.decompressWholeFile(path)
             if let why = DicomSniffer.notDicom(bytes.prefix(512)) {
                 throw .notDicom(path: path, reason: "gzip-compressed, and what it holds is \(why) (archives such as .tar.gz are not read yet)")

@@ -36,6 +36,7 @@ enum DicomSniffer {
 
     /// The first `count` bytes of a file (empty when it cannot be read).
     static func head(of path: String, count: Int = 512) -> [UInt8] {
+        if let member = ArchiveMembers.shared.bytes(path) { return Array(member.prefix(count)) }
         guard let h = FileHandle(forReadingAtPath: path) else { return [] }
         defer { try? h.close() }
         return [UInt8](h.readData(ofLength: count))

@@ -153,9 +153,8 @@ public enum InstanceParser {
     /// Refuses files that are plainly not DICOM before dcmtk tries them (gzip-compressed files are
     /// looked into when they are opened).
     static func checkLooksLikeDicom(_ path: String) throws(DicomPrepError) {
-        guard let h = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? h.close() }
-        let head = [UInt8](h.readData(ofLength: 512))
+        let head = DicomSniffer.head(of: path)
+        if head.isEmpty && ArchiveMembers.shared.bytes(path) == nil && FileHandle(forReadingAtPath: path) == nil { return }
         if head.starts(with: [0x1F, 0x8B]) { return }
         if let why = DicomSniffer.notDicom(head[...]) { throw .notDicom(path: path, reason: "the file is \(why)") }
     }

@@ -81,7 +81,14 @@ public enum FileScanner {
                     if name.hasPrefix(".") {
                         skipped.append(SkippedEntry(path: path, reason: "hidden file"))
                     } else if seenFiles.insert(id.key).inserted {
-                        files.append(ScannedFile(path: path, relativeDir: rel))
+                        if ArchiveReader.isArchive(path) {
+                            let stem = (name as NSString).deletingPathExtension
+                            let x = ArchiveReader.expand(path, relativeDir: rel.isEmpty ? stem : rel + "/" + stem)
+                            files += x.files
+                            skipped += x.skipped
+                        } else {
+                            files.append(ScannedFile(path: path, relativeDir: rel))
+                        }
                     } else {
                         skipped.append(SkippedEntry(path: path, reason: "same file as one already scanned (link)"))
                     }
@@ -99,7 +106,15 @@ public enum FileScanner {
             if id.isDir {
                 walk(input, "")
             } else if id.isFile {
-                if seenFiles.insert(id.key).inserted { files.append(ScannedFile(path: input, relativeDir: "")) }
+                guard seenFiles.insert(id.key).inserted else { continue }
+                if ArchiveReader.isArchive(input) {
+                    // Paths inside an archive given as input are its folders.
+                    let x = ArchiveReader.expand(input, relativeDir: "")
+                    files += x.files
+                    skipped += x.skipped
+                } else {
+                    files.append(ScannedFile(path: input, relativeDir: ""))
+                }
             } else {
                 skipped.append(SkippedEntry(path: input, reason: "not a regular file or folder"))
             }

@@ -1,0 +1,79 @@
+import CArchive
+import Foundation
+
+/// Archives given as input (zip, zip64, tar, tar.gz/tgz, tar.bz2/xz, ...) read through libarchive without
+/// extracting anything to disk: every member is read into memory once and stands for a file at the virtual
+/// path `ARCHIVE/inner/path`, which parsing and decoding open like any other (`DicomObject(reading:)`).
+/// Paths inside the archive play the role of folders in the output layout.
+public enum ArchiveReader {
+    /// At most this many bytes per member (a DICOM file larger than that is refused by name).
+    public static let memberLimit = 4 << 30
+
+    /// Whether the file is an archive rather than one (possibly gzip-compressed) DICOM file.
+    public static func isArchive(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent.lowercased()
+        if name.hasSuffix(".dcm") || name.hasSuffix(".ima") || name.hasSuffix(".dicom") || name.hasSuffix(".dcm.gz") { return false }
+        let head = DicomSniffer.head(of: path, count: 262)
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return true }
+        if head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8) { return true }
+        return [".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar"].contains { name.hasSuffix($0) }
+    }
+
+    /// Reads every member of the archive into memory; returns them as scanned files under `relativeDir`,
+    /// and the members (or the archive) that could not be read, with the reason.
+    public static func expand(_ path: String, relativeDir: String) -> (files: [ScannedFile], skipped: [SkippedEntry]) {
+        var files: [ScannedFile] = [], skipped: [SkippedEntry] = []
+        var err = [CChar](repeating: 0, count: 512)
+        var reader: OpaquePointer?
+        guard ca_open(path, &reader, &err, err.count) == CA_OK, let reader else {
+            return ([], [SkippedEntry(path: path, reason: "not a readable archive: \(text(err))")])
+        }
+        defer { ca_close(reader) }
+        while true {
+            var name: UnsafePointer<CChar>?
+            var isFile: Int32 = 0
+            var size: Int64 = 0
+            let rc = ca_next(reader, &name, &isFile, &size, &err, err.count)
+            if rc == CA_END { break }
+            if rc != CA_OK {
+                skipped.append(SkippedEntry(path: path, reason: "archive is damaged after \(files.count) member(s): \(text(err)); the members before were read"))
+                break
+            }
+            let inner = String(cString: name!)
+            let virtual = path + "/" + inner
+            guard isFile != 0 else { continue }
+            let parts = inner.split(separator: "/").map(String.init).filter { !$0.isEmpty && $0 != "." }
+            if parts.contains("..") || inner.hasPrefix("/") {
+                skipped.append(SkippedEntry(path: virtual, reason: "archive member with an absolute or parent path; not read"))
+                continue
+            }
+            if parts.last?.hasPrefix(".") == true {
+                skipped.append(SkippedEntry(path: virtual, reason: "hidden file"))
+                continue
+            }
+            var data: UnsafeMutablePointer<UInt8>?
+            var len = 0
+            guard ca_read(reader, &data, &len, memberLimit, &err, err.count) == CA_OK, let data else {
+                skipped.append(SkippedEntry(path: virtual, reason: "archive member cannot be read: \(text(err))"))
+                continue
+            }
+            let bytes = [UInt8](UnsafeBufferPointer(start: data, count: len))
+            ca_free(data)
+            ArchiveMembers.shared.keep(virtual, bytes)
+            let dir = parts.dropLast().joined(separator: "/")
+            files.append(ScannedFile(path: virtual, relativeDir: [relativeDir, dir].filter { !$0.isEmpty }.joined(separator: "/")))
+        }
+        return (files, skipped)
+    }
+
+    static func text(_ buf: [CChar]) -> String { String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+}
+
+/// The bytes of archive members read this run, by virtual path.
+package final class ArchiveMembers: @unchecked Sendable {
+    package static let shared = ArchiveMembers()
+    private var bytes: [String: [UInt8]] = [:]
+    private let lock = NSLock()
+    func keep(_ path: String, _ b: [UInt8]) { lock.withLock { bytes[path] = b } }
+    package func bytes(_ path: String) -> [UInt8]? { lock.withLock { bytes[path] } }
+}
