@@ -16,7 +16,7 @@ struct Convert: ParsableCommand {
         """
     )
 
-    @Argument(help: "DICOM files or folders (searched recursively).")
+    @Argument(help: "DICOM files (also .dcm.gz), folders (searched recursively) or archives (.zip, .tar, .tar.gz/.tgz).")
     var inputs: [String]
 
     @Option(name: .shortAndLong, help: "Output folder.")
