@@ -10,7 +10,7 @@ struct Inspect: ParsableCommand {
         abstract: "Show the series dicomprep finds in DICOM input: sort key, spacing, affine, warnings."
     )
 
-    @Argument(help: "DICOM files or folders.")
+    @Argument(help: "DICOM files (also .dcm.gz), folders or archives (.zip, .tar, .tar.gz/.tgz).")
     var inputs: [String]
 
     @Flag(help: "Print JSON instead of text.")
