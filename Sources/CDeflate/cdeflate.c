@@ -38,3 +38,26 @@ long long cdf_gunzip_file(const char *path, void *out, size_t cap) {
     gzclose(f);
     return total;
 }
+
+long long cdf_gunzip_buffer(const void *in, size_t n, void *out, size_t cap) {
+    z_stream s = {0};
+    if (inflateInit2(&s, 15 + 16) != Z_OK) return -1;
+    s.next_in = (Bytef *)in;
+    s.avail_in = (uInt)n;
+    s.next_out = (Bytef *)out;
+    s.avail_out = (uInt)cap;
+    for (;;) {
+        int rc = inflate(&s, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            if (s.avail_in == 0) break;
+            if (inflateReset(&s) != Z_OK) { inflateEnd(&s); return -1; } /* next member */
+            continue;
+        }
+        if (rc == Z_OK && s.avail_out == 0) { inflateEnd(&s); return -2; }
+        if (rc != Z_OK) { inflateEnd(&s); return -1; }
+        if (s.avail_in == 0) { inflateEnd(&s); return -1; } /* truncated */
+    }
+    long long total = (long long)(cap - s.avail_out);
+    inflateEnd(&s);
+    return total;
+}

@@ -1,4 +1,4 @@
-/* Plain C interface over libdeflate (gzip members) and zlib (reading). Only DicomPrep/Core/Gzip.swift
+/* Plain C interface over libdeflate (gzip members) and zlib (reading). Only DicomPrepCore/Compression/Gzip.swift
  * calls these functions. */
 #ifndef CDEFLATE_H
 #define CDEFLATE_H
@@ -12,6 +12,8 @@ size_t cdf_gzip_bound(size_t n);
 size_t cdf_gzip(const void *in, size_t n, int level, void *out, size_t cap);
 /* Decompress a whole (possibly multi-member) gzip file into out; returns the byte count or -1. */
 long long cdf_gunzip_file(const char *path, void *out, size_t cap);
+/* The same for gzip data in memory; returns the byte count, -1 when corrupt, -2 when out is too small. */
+long long cdf_gunzip_buffer(const void *in, size_t n, void *out, size_t cap);
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,26 @@ public enum Gzip {
         }
     }
 
+    /// Decompresses gzip data in memory (all members), sized by the trailer and grown when that is too small.
+    public static func decompress(_ data: [UInt8], limit: Int = 4 << 30) throws(DicomPrepError) -> [UInt8] {
+        var guess = 1 << 16
+        if data.count >= 18 {
+            let t = data.suffix(4).map { UInt32($0) }
+            guess = max(guess, Int(t[0] | t[1] << 8 | t[2] << 16 | t[3] << 24) + 1)
+        }
+        while true {
+            let cap = min(guess, limit)
+            var out = [UInt8](repeating: 0, count: cap)
+            let n = data.withUnsafeBytes { i in out.withUnsafeMutableBytes { o in cdf_gunzip_buffer(i.baseAddress, i.count, o.baseAddress, cap) } }
+            if n >= 0 {
+                out.removeSubrange(Int(n)..<out.count)
+                return out
+            }
+            if n == -1 || cap == limit { throw .corrupt(path: "", reason: n == -1 ? "corrupt or truncated gzip data" : "gzip data larger than the limit") }
+            guess *= 2
+        }
+    }
+
     /// Decompresses a gzip file (all members) whose uncompressed size is at most `limit` bytes.
     public static func decompressFile(_ path: String, limit: Int) throws(DicomPrepError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: limit)

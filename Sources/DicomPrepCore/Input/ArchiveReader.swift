@@ -57,8 +57,17 @@ public enum ArchiveReader {
                 skipped.append(SkippedEntry(path: virtual, reason: "archive member cannot be read: \(text(err))"))
                 continue
             }
-            let bytes = [UInt8](UnsafeBufferPointer(start: data, count: len))
+            var bytes = [UInt8](UnsafeBufferPointer(start: data, count: len))
             ca_free(data)
+            // A member stored gzip-compressed on its own (IM0001.dcm.gz) is kept decompressed.
+            if bytes.starts(with: [0x1F, 0x8B]) {
+                do throws(DicomPrepError) {
+                    bytes = try Gzip.decompress(bytes)
+                } catch {
+                    skipped.append(SkippedEntry(path: virtual, reason: "archive member is gzip-compressed and \(error.reason)"))
+                    continue
+                }
+            }
             ArchiveMembers.shared.keep(virtual, bytes)
             let dir = parts.dropLast().joined(separator: "/")
             files.append(ScannedFile(path: virtual, relativeDir: [relativeDir, dir].filter { !$0.isEmpty }.joined(separator: "/")))

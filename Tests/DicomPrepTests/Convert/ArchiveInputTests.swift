@@ -60,6 +60,24 @@ final class ArchiveInputTests: XCTestCase {
         }
     }
 
+    /// Members stored as .dcm.gz inside an archive are read like their plain copies.
+    func testGzipMembersInsideAnArchive() throws {
+        let tree = TestSupport.tempDir("tree"), packed = TestSupport.tempDir("gz")
+        var s = SyntheticSeries()
+        s.slices = 5
+        for p in try s.write(to: tree.path) {
+            let b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+            let gz = try b.withUnsafeBytes { x in try catching { () throws(DicomPrepError) in try Gzip.compress(x, level: 6, threads: 1) }.get() }
+            try Data(gz).write(to: packed.appendingPathComponent(URL(fileURLWithPath: p).lastPathComponent + ".gz"))
+        }
+        let archive = TestSupport.tempDir("a").appendingPathComponent("gz.zip")
+        try pack(packed, "zip", to: archive)
+        let (plain, _) = try TestSupport.convert([tree.path])
+        let (r, _) = try TestSupport.convert([archive.path])
+        XCTAssertEqual(r.exitStatus, 0, "\(r.skipped)")
+        XCTAssertEqual(try TestSupport.onlyVolume(r).values, try TestSupport.onlyVolume(plain).values)
+    }
+
     func testHostileNamesAndADamagedArchiveAreNamed() throws {
         let tree = TestSupport.tempDir("tree")
         try series(tree)
