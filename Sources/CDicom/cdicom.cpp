@@ -69,25 +69,30 @@ extern "C" void cd_init(void) {
     }
 }
 
+// Hands a read dataset to the caller, or turns the reading status into a message and frees it.
+static int finishOpen(cd_object *obj, OFCondition c, bool fromDisk, cd_object **out, char *err, size_t errcap) {
+    if (c == EC_StreamNotifyClient || c == EC_InvalidStream) {
+        setErr(err, errcap, std::string("truncated: the ") + (fromDisk ? "file ends" : "data end") + " before its declared data (" + c.text() + ")");
+        delete obj;
+        return CD_ERROR;
+    }
+    if (c.bad()) {
+        setErr(err, errcap, std::string("not a readable DICOM ") + (fromDisk ? "file" : "dataset") + " (" + c.text() + ")");
+        delete obj;
+        return CD_ERROR;
+    }
+    obj->fromDisk = fromDisk;
+    *out = obj;
+    return CD_OK;
+}
+
 extern "C" int cd_open(const char *path, cd_object **out, char *err, size_t errcap) {
     *out = nullptr;
     CD_GUARD_BEGIN
     cd_init();
     cd_object *obj = new cd_object();
     OFCondition c = obj->file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
-    if (c == EC_StreamNotifyClient || c == EC_InvalidStream) {
-        setErr(err, errcap, std::string("truncated: the file ends before its declared data (") + c.text() + ")");
-        delete obj;
-        return CD_ERROR;
-    }
-    if (c.bad()) {
-        setErr(err, errcap, std::string("not a readable DICOM file (") + c.text() + ")");
-        delete obj;
-        return CD_ERROR;
-    }
-    obj->fromDisk = true;
-    *out = obj;
-    return CD_OK;
+    return finishOpen(obj, c, true, out, err, errcap);
     CD_GUARD_END
 }
 
@@ -103,18 +108,7 @@ extern "C" int cd_open_memory(const void *data, size_t len, cd_object **out, cha
     // Read every value now: a buffer stream cannot be reopened later for values left unread.
     OFCondition c = obj->file.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
     obj->file.transferEnd();
-    if (c == EC_StreamNotifyClient || c == EC_InvalidStream) {
-        setErr(err, errcap, std::string("truncated: the data end before their declared length (") + c.text() + ")");
-        delete obj;
-        return CD_ERROR;
-    }
-    if (c.bad()) {
-        setErr(err, errcap, std::string("not readable DICOM data (") + c.text() + ")");
-        delete obj;
-        return CD_ERROR;
-    }
-    *out = obj;
-    return CD_OK;
+    return finishOpen(obj, c, false, out, err, errcap);
     CD_GUARD_END
 }
 
