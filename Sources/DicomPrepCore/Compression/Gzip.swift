@@ -65,30 +65,18 @@ public enum Gzip {
         return [UInt8](h.readData(ofLength: 2)) == [0x1F, 0x8B]
     }
 
-    /// Decompresses a whole gzip file, sized by its trailer (ISIZE) and grown when that is too small
-    /// (several members, or more than 4 GiB); at most `limit` bytes.
+    /// Decompresses a whole gzip file (all members) in memory; at most `limit` bytes.
     public static func decompressWholeFile(_ path: String, limit: Int = 4 << 30) throws(DicomPrepError) -> [UInt8] {
-        var guess = 1 << 16
-        if let h = FileHandle(forReadingAtPath: path) {
-            defer { try? h.close() }
-            if let end = try? h.seekToEnd(), end >= 18 {
-                try? h.seek(toOffset: end - 4)
-                let t = [UInt8](h.readData(ofLength: 4))
-                if t.count == 4 {
-                    let isize = UInt32(t[0]) | UInt32(t[1]) << 8 | UInt32(t[2]) << 16 | UInt32(t[3]) << 24
-                    guess = max(guess, Int(isize) + 1)
-                }
-            }
-        }
-        while true {
-            let cap = min(guess, limit)
-            let out = try decompressFile(path, limit: cap)
-            if out.count < cap || cap == limit { return out }
-            guess *= 2
+        guard let data = FileManager.default.contents(atPath: path) else { throw .io(path: path, reason: "cannot be read") }
+        do throws(DicomPrepError) {
+            return try decompress([UInt8](data), limit: limit)
+        } catch {
+            throw .corrupt(path: path, reason: error.reason)
         }
     }
 
-    /// Decompresses gzip data in memory (all members), sized by the trailer and grown when that is too small.
+    /// Decompresses gzip data in memory (all members), sized by the trailer (ISIZE) and grown when that is too
+    /// small (several members, or more than 4 GiB); at most `limit` bytes.
     public static func decompress(_ data: [UInt8], limit: Int = 4 << 30) throws(DicomPrepError) -> [UInt8] {
         var guess = 1 << 16
         if data.count >= 18 {
