@@ -147,6 +147,8 @@ public struct DicomInstance: Sendable {
     public var identity: [String: String]
     /// Set when the file is a Siemens mosaic: `rows`/`columns`/`numberOfFrames` then describe the tiles.
     public var mosaic: MosaicLayout? = nil
+    /// The file is gzip-compressed (`.dcm.gz`), so decoding reads it through the same in-memory path.
+    public var gzipCompressed = false
     public var acquisition = AcquisitionFacts()
     /// Manufacturer in upper case, for vendor rules.
     public var vendor: String { (manufacturer ?? "").uppercased() }

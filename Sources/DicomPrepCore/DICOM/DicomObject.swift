@@ -10,17 +10,18 @@ package final class DicomObject {
     package let path: String
 
     /// Reads a file; large values such as PixelData are loaded only when decoded. A gzip-compressed file
-    /// (`.dcm.gz`) is decompressed in memory and read from there.
-    package init(reading path: String) throws(DicomPrepError) {
+    /// (`.dcm.gz`) is decompressed in memory and read from there; `gzip` says whether it is one when the
+    /// caller already knows (nil: look at the file).
+    package init(reading path: String, gzip: Bool? = nil) throws(DicomPrepError) {
         var h: OpaquePointer?
         var err = [CChar](repeating: 0, count: 512)
         var rc: Int32
         if let member = ArchiveMembers.shared.bytes(path) {
             rc = member.withUnsafeBytes { cd_open_memory($0.baseAddress, $0.count, &h, &err, err.count) }
-        } else if Gzip.isGzip(path) {
+        } else if gzip ?? Gzip.isGzip(path) {
             let bytes = try Gzip.decompressWholeFile(path)
             if let why = DicomSniffer.notDicom(bytes.prefix(512)) {
-                throw .notDicom(path: path, reason: "gzip-compressed, and what it holds is \(why) (archives such as .tar.gz are not read yet)")
+                throw .notDicom(path: path, reason: "gzip-compressed, and what it holds is \(why) (a compressed archive is read as one when named .tar.gz or .tgz)")
             }
             rc = bytes.withUnsafeBytes { cd_open_memory($0.baseAddress, $0.count, &h, &err, err.count) }
             if rc != CD_OK && !DicomSniffer.looksLikeDicom(Array(bytes.prefix(512))) {

@@ -56,19 +56,21 @@ public enum InstanceParser {
 
     /// Reads and parses one file.
     public static func parse(path: String) throws(DicomPrepError) -> DicomInstance {
-        try checkLooksLikeDicom(path)
+        let head = try checkLooksLikeDicom(path)
+        let gzip = head.starts(with: [0x1F, 0x8B])
         let obj: DicomObject
         do throws(DicomPrepError) {
-            obj = try DicomObject(reading: path)
+            obj = try DicomObject(reading: path, gzip: gzip)
         } catch let .unreadable(p, reason) {
             // dcmtk could not read it: damaged DICOM, or not DICOM at all (a CSA blob, a binary of any kind)?
-            let head = DicomSniffer.head(of: path)
-            if !head.starts(with: [0x1F, 0x8B]) && !DicomSniffer.looksLikeDicom(head) {
+            if !gzip && !DicomSniffer.looksLikeDicom(head) {
                 throw .notDicom(path: p, reason: "no DICOM preamble (\"DICM\") and no DICOM attribute at its start")
             }
             throw .unreadable(path: p, reason: reason)
         }
-        return try parse(obj)
+        var inst = try parse(obj)
+        inst.gzipCompressed = gzip
+        return inst
     }
 
     static func parse(_ o: DicomObject) throws(DicomPrepError) -> DicomInstance {
@@ -151,12 +153,14 @@ public enum InstanceParser {
     }
 
     /// Refuses files that are plainly not DICOM before dcmtk tries them (gzip-compressed files are
-    /// looked into when they are opened).
-    static func checkLooksLikeDicom(_ path: String) throws(DicomPrepError) {
+    /// looked into when they are opened); returns the first bytes it read.
+    static func checkLooksLikeDicom(_ path: String) throws(DicomPrepError) -> [UInt8] {
         let head = DicomSniffer.head(of: path)
-        if head.isEmpty && ArchiveMembers.shared.bytes(path) == nil && FileHandle(forReadingAtPath: path) == nil { return }
-        if head.starts(with: [0x1F, 0x8B]) { return }
+        // A file that cannot be read at all is left to dcmtk, which says why.
+        if head.isEmpty && ArchiveMembers.shared.bytes(path) == nil && FileHandle(forReadingAtPath: path) == nil { return head }
+        if head.starts(with: [0x1F, 0x8B]) { return head }
         if let why = DicomSniffer.notDicom(head[...]) { throw .notDicom(path: path, reason: "the file is \(why)") }
+        return head
     }
 
     // MARK: value helpers

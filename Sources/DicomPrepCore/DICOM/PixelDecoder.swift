@@ -54,7 +54,7 @@ public enum PixelDecoder {
         try check(inst)
         let raw: [UInt8]
         do {
-            let obj = try DicomObject(reading: inst.path)
+            let obj = try DicomObject(reading: inst.path, gzip: inst.gzipCompressed)
             raw = try decodedBytes(inst, obj)
         }
         try frames(inst, raw, wanted, body)
