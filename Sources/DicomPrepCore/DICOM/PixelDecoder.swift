@@ -31,29 +31,35 @@ public enum PixelDecoder {
         return (inst.rows, inst.columns, inst.numberOfFrames)
     }
 
-    /// All frames' stored values, frame after frame, row after row (a mosaic's tiles as frames).
+    /// All frames' stored values, frame after frame, row after row (a mosaic's tiles as frames); `obj` is
+    /// the file already open, when the caller has it.
     public static func storedValues(_ inst: DicomInstance) throws(DicomPrepError) -> [Int32] {
-        var out: [Int32] = []
-        out.reserveCapacity(inst.rows * inst.columns * inst.numberOfFrames)
-        try forEachFrame(inst, Array(0..<inst.numberOfFrames)) { _, v in out.append(contentsOf: v) }
-        return out
+        try storedValues(inst, nil)
     }
 
-    static func storedValues(_ inst: DicomInstance, _ obj: DicomObject) throws(DicomPrepError) -> [Int32] {
-        try check(inst)
-        let raw = try decodedBytes(inst, obj)
+    static func storedValues(_ inst: DicomInstance, _ obj: DicomObject?) throws(DicomPrepError) -> [Int32] {
         var out: [Int32] = []
-        try frames(inst, raw, Array(0..<inst.numberOfFrames)) { _, v in out.append(contentsOf: v) }
+        out.reserveCapacity(inst.rows * inst.columns * inst.numberOfFrames)
+        try forEachFrame(inst, Array(0..<inst.numberOfFrames), using: obj) { _, v in out.append(contentsOf: v) }
         return out
     }
 
     /// Decodes the file once and hands the stored values of each frame in `wanted` (in that order) to
     /// `body`, one frame at a time (a mosaic's tiles as frames): a file of thousands of frames is never
     /// held as Int32 whole, and dcmtk's copy of PixelData is released before unpacking.
-    public static func forEachFrame(_ inst: DicomInstance, _ wanted: [Int], _ body: (Int, UnsafeBufferPointer<Int32>) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
+    public static func forEachFrame(_ inst: DicomInstance, _ wanted: [Int],
+                                    _ body: (Int, UnsafeBufferPointer<Int32>) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
+        try forEachFrame(inst, wanted, using: nil, body)
+    }
+
+    static func forEachFrame(_ inst: DicomInstance, _ wanted: [Int], using open: DicomObject?,
+                             _ body: (Int, UnsafeBufferPointer<Int32>) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
         try check(inst)
         let raw: [UInt8]
-        do {
+        if let open {
+            raw = try decodedBytes(inst, open)
+        } else {
+            // Opened here, so dcmtk's copy of PixelData is freed before unpacking.
             let obj = try DicomObject(reading: inst.path, gzip: inst.gzipCompressed)
             raw = try decodedBytes(inst, obj)
         }
