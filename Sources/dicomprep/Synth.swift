@@ -9,7 +9,7 @@ import Foundation
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write synthetic DICOM data with known geometry (for demos, tests and benchmarks).",
-        subcommands: [SynthRSNACommand.self, SynthSeriesCommand.self, SynthBenchCommand.self, SynthExportCommand.self]
+        subcommands: [SynthRSNACommand.self, SynthHeadsCommand.self, SynthSeriesCommand.self, SynthBenchCommand.self, SynthExportCommand.self]
     )
 }
 
@@ -149,6 +149,45 @@ struct SynthRSNACommand: ParsableCommand {
         s.seed = seed
         let r = try s.write(to: output)
         print("wrote \(r.trainCases) training cases (\(r.positives) positive) and \(r.testCases) test cases, \(r.files) files, to \(output)")
+    }
+}
+
+struct SynthHeadsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heads",
+        abstract: "Write a skull-stripping dataset: training heads as NIfTI image + brain mask (Decathlon dataset.json), test heads as raw DICOM in axial, sagittal, coronal and oblique planes with their true masks.",
+        discussion: """
+        Procedural heads with exact labels: folded cortex (grey over white matter, CSF in sulci), ventricles of random size, \
+        cerebellum, brainstem, CSF layer, skull with marrow, fat, skin, eyes, face, neck and spinal cord; each head has its \
+        own sizes, thicknesses, smooth warp and pose. Training images vary resolution, slice thickness, field of view, bias \
+        field, noise and contrast (T1-like, T2-like, or a random intensity per tissue); test heads are T1-like DICOM series. \
+        The brain mask is grey + white matter + ventricles.
+        """
+    )
+
+    @Argument(help: "Output folder (holds dataset.json, imagesTr/, labelsTr/, test/, testLabels/).")
+    var output: String
+
+    @Option(help: "Training heads (NIfTI).")
+    var train = 24
+
+    @Option(help: "Test heads (DICOM), cycling through axial, sagittal, coronal, oblique.")
+    var test = 8
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 7
+
+    func validate() throws {
+        guard train > 0, test >= 0 else { throw ValidationError("--train must be positive and --test not negative") }
+    }
+
+    func run() throws {
+        var s = HeadSynth()
+        s.trainHeads = train
+        s.testHeads = test
+        s.seed = seed
+        let r = try s.write(to: output)
+        print("wrote \(r.trainHeads) training heads and \(r.testHeads) DICOM test heads; datalist \(r.datalist)")
     }
 }
 

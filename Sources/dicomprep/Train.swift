@@ -8,13 +8,26 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the 3D ResNet classifier (libtorch) on manifests from `manifest split`; writes a model bundle.",
+        abstract: "Train the 3D ResNet classifier or (--task segment) the 3D U-Net segmenter natively (libtorch); writes a model bundle.",
         discussion: """
+        Classifier: datalists from `manifest split`. Segmenter: --datalist dataset.json in the Medical Segmentation \
+        Decathlon layout ("training": [{"image", "label"}], "labels", optional "validation"; images and labels NIfTI files \
+        or DICOM folders), or --train/--val lists in that layout; without "validation" a seeded --val-fraction is held out. \
+        The segmenter is MONAI's UNet (same parameter names; model.pt loads with strict=True), trained on random patches \
+        (--patch, positive/negative centres, rotation/scale/flip/gamma/bias/noise/resolution augmentation) of images \
+        scaled (--intensity) and resampled to RAS at --spacing, with Dice + cross-entropy and Adam; validation Dice by \
+        sliding window every epoch, best model kept; --max-minutes bounds the training time.
         RUNDIR gets model.pt (best validation AUROC; a state dict that loads in PyTorch/MONAI), last.pt, metadata.json, \
         metrics.jsonl, curves.svg and checkpoint/ for --resume. With --folds DIR (the output of `manifest split --folds K`) \
         every fold is trained into RUNDIR/fold-K and RUNDIR/folds.json summarises them.
         """
     )
+
+    @Option(help: "classify (the ResNet classifier) or segment (the U-Net).")
+    var task = "classify"
+
+    @Option(help: "Segmentation: a Decathlon-layout dataset.json.")
+    var datalist: String?
 
     @Option(help: "Training datalist (train.json).")
     var train: String?
@@ -31,9 +44,9 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "Run folder (the model bundle).")
     var output: String
 
-    @Option(help: "Epochs.") var epochs = 15
-    @Option(help: "Batch size.") var batchSize = 8
-    @Option(help: "Adam learning rate.") var lr = 1e-4
+    @Option(help: "Epochs (default 15; segment: 40).") var epochs: Int?
+    @Option(help: "Batch size (default 8; segment: 2 patches).") var batchSize: Int?
+    @Option(help: "Adam learning rate (default 1e-4; segment: 1e-3 with poly decay).") var lr: Double?
     @Option(parsing: .upToNextOption, help: "MultiStepLR milestones (epochs).") var milestones: [Int] = [10]
     @Option(help: "MultiStepLR factor.") var gamma = 0.5
     @Option(help: "Input SLICESxROWSxCOLUMNS; inputs of another size are resized in-plane and centre-cropped/padded along slices.")
@@ -47,7 +60,31 @@ struct Train: ParsableCommand {
     @Option(help: "Compute device (auto: CUDA when available).") var device: DeviceArgument = .auto
     @Option(help: "Decoded-tensor cache: memory, disk (RUNDIR/cache) or none.") var cache: TensorCache.Mode = .memory
 
+    @Option(help: "Segment: patch XxYxZ voxels (multiples of 16), also the sliding-window size.") var patch = SizeArgument(argument: "96x96x96")!
+    @Option(help: "Segment: voxel spacing of the model grid, mm (one value or R,A,S).") var spacing = "2"
+    @Option(help: "Segment: intensity scaling, percentiles:LO,HI (default percentiles:0.5,99.5) or range:A,B (e.g. CT range:-57,164), mapped to 0..1 and clipped.")
+    var intensity = "percentiles:0.5,99.5"
+    @Flag(inversion: .prefixedNo, help: "Segment: crop training images to the foreground (image above 2% or labelled) plus 10 mm.") var cropForeground = true
+    @Option(help: "Segment: patches per training case per epoch.") var samplesPerCase = 4
+    @Option(help: "Segment: positive:negative patch centres.") var posNeg = "1:1"
+    @Option(help: "Segment: maximum random rotation about each axis, degrees (0: none).") var rotate = 15.0
+    @Flag(help: "Segment: no augmentation at all (centre sampling only).") var noAugment = false
+    @Option(help: "Segment: UNet channels per level.") var channels = "16,32,64,128,256"
+    @Option(help: "Segment: UNet strides between levels.") var strides = "2,2,2,2"
+    @Option(help: "Segment: residual units per level.") var resUnits = 2
+    @Option(help: "Segment: normalisation, instance (MONAI's default) or batch.") var norm = "instance"
+    @Option(help: "Segment: post-processing recorded for predict: largest, fill, both (largest,fill) or none.") var post = "largest,fill"
+    @Option(help: "Segment: held-out share of training cases when the datalist has no validation.") var valFraction = 0.2
+    @Option(help: "Segment: validate every N epochs.") var validateEvery = 1
+    @Option(help: "Segment: stop after the epoch that would exceed this many minutes of training.") var maxMinutes: Double?
+
     func validate() throws {
+        guard ["classify", "segment"].contains(task) else { throw ValidationError("--task is classify or segment") }
+        if task == "segment" {
+            if datalist == nil && train == nil { throw ValidationError("give --datalist dataset.json (or --train and --val lists)") }
+            return
+        }
+        if datalist != nil { throw ValidationError("--datalist is for --task segment") }
         if folds == nil && (train == nil || val == nil) { throw ValidationError("give --train and --val, or --folds DIR") }
         if folds != nil && (train != nil || val != nil) { throw ValidationError("--folds replaces --train/--val") }
     }
@@ -55,9 +92,9 @@ struct Train: ParsableCommand {
     func options(train: String, val: String, output: String) throws -> TrainOptions {
         var o = TrainOptions(trainManifest: train, validationManifest: val, outputDir: output)
         o.sequence = sequence
-        o.epochs = epochs
-        o.batchSize = batchSize
-        o.learningRate = lr
+        o.epochs = epochs ?? 15
+        o.batchSize = batchSize ?? 8
+        o.learningRate = lr ?? 1e-4
         o.milestones = milestones
         o.gamma = gamma
         o.input = input.values
@@ -86,8 +123,78 @@ struct Train: ParsableCommand {
         }
     }
 
+    static func numbers(_ s: String, _ name: String) throws -> [Double] {
+        let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw ValidationError("\(name) needs comma-separated numbers, got '\(s)'") }
+        return v.map { $0! }
+    }
+
+    func segmentOptions() throws -> SegmentationTrainOptions {
+        var o = SegmentationTrainOptions(outputDir: output)
+        o.datalist = datalist
+        o.trainList = train
+        o.validationList = val
+        o.epochs = epochs ?? 40
+        o.batchSize = batchSize ?? 2
+        o.learningRate = lr ?? 1e-3
+        o.patch = patch.values
+        o.seed = seed
+        o.threads = threads ?? Parallel.cores
+        o.resume = resume
+        o.device = device.rawValue
+        let sp = try Self.numbers(spacing, "--spacing")
+        guard sp.count == 1 || sp.count == 3, sp.allSatisfy({ $0 > 0 }) else { throw ValidationError("--spacing needs one or three positive values") }
+        o.preprocessing.spacing = sp.count == 1 ? [sp[0], sp[0], sp[0]] : sp
+        let parts = intensity.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ["percentiles", "range"].contains(parts[0]) else { throw ValidationError("--intensity is percentiles:LO,HI or range:A,B") }
+        let b = try Self.numbers(parts[1], "--intensity")
+        guard b.count == 2, b[0] < b[1] else { throw ValidationError("--intensity needs two increasing values") }
+        o.preprocessing.intensity = ScaleIntensity(parts[0] == "range" ? .fixed : .percentiles, b[0], b[1])
+        o.preprocessing.cropForeground = cropForeground
+        o.samplesPerCase = samplesPerCase
+        let pn = posNeg.split(separator: ":").compactMap { Double($0) }
+        guard pn.count == 2, pn[0] >= 0, pn[1] >= 0, pn[0] + pn[1] > 0 else { throw ValidationError("--pos-neg is P:N, e.g. 1:1") }
+        o.augmentation = noAugment ? .none : SegmentationAugmentation()
+        o.augmentation.positive = pn[0]
+        o.augmentation.negative = pn[1]
+        if !noAugment { o.augmentation.rotateDegrees = rotate }
+        o.network.channels = try Self.numbers(channels, "--channels").map { Int($0) }
+        o.network.strides = try Self.numbers(strides, "--strides").map { Int($0) }
+        guard o.network.strides.count == o.network.channels.count - 1 else { throw ValidationError("--strides needs one value fewer than --channels") }
+        o.network.residualUnits = resUnits
+        o.network.norm = norm
+        let p = Set(post.split(separator: ",").map { String($0) })
+        guard p.isSubset(of: ["largest", "fill", "none"]) else { throw ValidationError("--post is largest, fill, largest,fill or none") }
+        o.postprocessing = SegmentationPostprocessing(largestComponent: p.contains("largest"), fillHoles: p.contains("fill"))
+        o.validationFraction = valFraction
+        o.validateEvery = validateEvery
+        o.maxMinutes = maxMinutes
+        return o
+    }
+
+    static func renderSegment(_ e: SegmentationTrainEvent, bar: UnsafeBox<(ProgressBar, Int)?>) {
+        switch e {
+        case let .prepared(t, v, s): Terminal.out("prepared \(t) training and \(v) validation cases in \(String(format: "%.1f", s)) s")
+        case let .started(p, d, th): Terminal.out("UNet with \(p) parameters on \(d) with \(th) threads")
+        case let .resumed(n): Terminal.out("resuming after epoch \(n)")
+        case let .warning(w): Terminal.error("warning: \(w)")
+        case let .stopped(r): Terminal.out("stopped: \(r)")
+        case let .step(ep, done, total, loss, pps):
+            if bar.value == nil || bar.value!.1 != ep { bar.value = (ProgressBar(total: total, label: "epoch \(ep)"), ep) }
+            bar.value!.0.update(done: done, note: String(format: "loss %.4f %.2f patches/s", loss, pps))
+        case let .epoch(m, best):
+            Terminal.out("epoch \(m.epoch): lr \(String(format: "%.2e", m.learningRate)) loss \(String(format: "%.4f", m.trainLoss)) train Dice \(String(format: "%.3f", m.trainDice)) val Dice \(m.validationDice.map { String(format: "%.4f", $0) } ?? "n/a") \(String(format: "%.1f", m.seconds)) s\(best ? " (best)" : "")")
+        }
+    }
+
     func run() throws {
         let bar = UnsafeBox<(ProgressBar, Int)?>(nil)
+        if task == "segment" {
+            let trainer = SegmentationTrainer(options: try segmentOptions()) { Self.renderSegment($0, bar: bar) }
+            let m = try orExit { () throws(DicomPrepError) in try trainer.run() }
+            Terminal.out("best validation Dice \(m.metrics.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a") at epoch \(m.training.bestEpoch) (\(String(format: "%.1f", m.training.seconds / 60)) min); bundle: \(output)")
+            return
+        }
         if let folds {
             let template = try options(train: "", val: "", output: output)
             let r: FoldsReport = try orExit { () throws(DicomPrepError) in

@@ -1,6 +1,6 @@
 // dicomprep's libtorch engine: MONAI's 3D ResNet (same structure and parameter names as
 // monai.networks.nets.resnet10/18(spatial_dims=3, n_input_channels=1, num_classes=1)), trained with Adam
-// and BCE-with-logits. Built by `make torch` into libdicomprep_torch.so; every exception is caught here.
+// and BCE-with-logits, and MONAI's 3D UNet (monai.networks.nets.UNet) trained with Dice + cross-entropy. Built by `make torch` into libdicomprep_torch.so; every exception is caught here.
 #include <torch/torch.h>
 #include <cstdio>
 #include <cstring>
@@ -98,10 +98,140 @@ struct ResNet3DImpl : torch::nn::Module {
 };
 TORCH_MODULE(ResNet3D);
 
+
+// MONAI's UNet (monai.networks.nets.UNet, spatial_dims=3) with its module tree and parameter names:
+// model.0 = down ResidualUnit, model.1 = SkipConnection(submodule = [down, Skip(...), up]), model.2 = top up.
+// Convolution = conv (+ adn: N norm, D dropout 0, A PReLU); ResidualUnit = conv.unit0..k + residual.
+struct ADNImpl : torch::nn::Module {
+    std::string norm;
+    torch::nn::InstanceNorm3d in{nullptr};
+    torch::nn::BatchNorm3d bn{nullptr};
+    torch::nn::PReLU A{nullptr};
+    ADNImpl(int64_t ch, const std::string &norm) : norm(norm) {
+        if (norm == "batch") bn = register_module("N", torch::nn::BatchNorm3d(ch));
+        else in = register_module("N", torch::nn::InstanceNorm3d(torch::nn::InstanceNorm3dOptions(ch)));
+        A = register_module("A", torch::nn::PReLU(torch::nn::PReLUOptions().num_parameters(1).init(0.25)));
+    }
+    torch::Tensor forward(torch::Tensor x) { return A(norm == "batch" ? bn(x) : in(x)); }
+};
+TORCH_MODULE(ADN);
+
+struct ConvolutionImpl : torch::nn::Module {
+    torch::nn::Conv3d conv{nullptr};
+    torch::nn::ConvTranspose3d tconv{nullptr};
+    ADN adn{nullptr};
+    ConvolutionImpl(int64_t in, int64_t out, int64_t stride, bool transposed, bool convOnly, const std::string &norm) {
+        if (transposed)
+            tconv = register_module("conv", torch::nn::ConvTranspose3d(torch::nn::ConvTranspose3dOptions(in, out, 3).stride(stride).padding(1)
+                                                                           .output_padding(stride - 1)));
+        else conv = register_module("conv", torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, 3).stride(stride).padding(1)));
+        if (!convOnly) adn = register_module("adn", ADN(out, norm));
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        x = conv ? conv(x) : tconv(x);
+        return adn ? adn(x) : x;
+    }
+};
+TORCH_MODULE(Convolution);
+
+struct UnitsImpl : torch::nn::Module {
+    std::vector<Convolution> units;
+    UnitsImpl(int64_t in, int64_t out, int64_t stride, int subunits, bool lastConvOnly, const std::string &norm) {
+        for (int s = 0; s < subunits; s++) {
+            bool convOnly = lastConvOnly && s == subunits - 1;
+            units.push_back(register_module("unit" + std::to_string(s), Convolution(in, out, s == 0 ? stride : 1, false, convOnly, norm)));
+            in = out;
+        }
+    }
+    torch::Tensor forward(torch::Tensor x) {
+        for (auto &u : units) x = u(x);
+        return x;
+    }
+};
+TORCH_MODULE(Units);
+
+struct ResidualUnitImpl : torch::nn::Module {
+    Units conv{nullptr};
+    torch::nn::Conv3d residual{nullptr};
+    ResidualUnitImpl(int64_t in, int64_t out, int64_t stride, int subunits, bool lastConvOnly, const std::string &norm) {
+        conv = register_module("conv", Units(in, out, stride, subunits, lastConvOnly, norm));
+        if (stride != 1 || in != out) {
+            int64_t k = stride != 1 ? 3 : 1, p = stride != 1 ? 1 : 0;
+            residual = register_module("residual", torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, k).stride(stride).padding(p)));
+        }
+    }
+    torch::Tensor forward(torch::Tensor x) { return conv(x) + (residual ? residual(x) : x); }
+};
+TORCH_MODULE(ResidualUnit);
+
+// Up layer: transposed convolution + ResidualUnit with one subunit.
+struct UpImpl : torch::nn::Module {
+    Convolution up{nullptr};
+    ResidualUnit ru{nullptr};
+    UpImpl(int64_t in, int64_t out, int64_t stride, bool top, const std::string &norm) {
+        up = register_module("0", Convolution(in, out, stride, true, false, norm));
+        ru = register_module("1", ResidualUnit(out, out, 1, 1, top, norm));
+    }
+    torch::Tensor forward(torch::Tensor x) { return ru(up(x)); }
+};
+TORCH_MODULE(Up);
+
+// One level below the top: [down, Skip(next) or bottom, up] registered as "0", "1", "2", inside a
+// SkipConnection whose forward is cat([x, submodule(x)], 1).
+struct SkipImpl : torch::nn::Module {
+    std::shared_ptr<torch::nn::Module> sub;
+    std::function<torch::Tensor(torch::Tensor)> f;
+    torch::Tensor forward(torch::Tensor x) { return torch::cat({x, f(x)}, 1); }
+};
+
+struct UNetImpl : torch::nn::Module {
+    std::function<torch::Tensor(torch::Tensor)> f;
+    // Builds MONAI's _create_block recursively and returns (module, forward).
+    static std::pair<std::shared_ptr<torch::nn::Module>, std::function<torch::Tensor(torch::Tensor)>>
+    block(int64_t in, int64_t out, const std::vector<int64_t> &ch, const std::vector<int64_t> &st, bool top, int res, const std::string &norm) {
+        int64_t c = ch[0], s = st[0];
+        std::shared_ptr<torch::nn::Module> subMod;
+        std::function<torch::Tensor(torch::Tensor)> subF;
+        int64_t upc;
+        if (ch.size() > 2) {
+            auto inner = block(c, c, std::vector<int64_t>(ch.begin() + 1, ch.end()), std::vector<int64_t>(st.begin() + 1, st.end()), false, res, norm);
+            subMod = inner.first;
+            subF = inner.second;
+            upc = 2 * c;
+        } else {
+            // Bottom: a ResidualUnit of stride 1 from ch[0] to ch[1].
+            auto bottom = ResidualUnit(c, ch[1], 1, res, false, norm);
+            subMod = bottom.ptr();
+            subF = [bottom](torch::Tensor x) mutable { return bottom(x); };
+            upc = c + ch[1];
+        }
+        auto down = ResidualUnit(in, c, s, res, false, norm);
+        auto skip = std::make_shared<SkipImpl>();
+        skip->sub = skip->register_module("submodule", subMod);
+        skip->f = subF;
+        auto up = Up(upc, out, s, top, norm);
+        auto seq = std::make_shared<torch::nn::Module>();
+        seq->register_module("0", down.ptr());
+        seq->register_module("1", skip);
+        seq->register_module("2", up.ptr());
+        auto fwd = [down, skip, up](torch::Tensor x) mutable { return up(skip->forward(down(x))); };
+        return {seq, fwd};
+    }
+    UNetImpl(int64_t in, int64_t out, const std::vector<int64_t> &ch, const std::vector<int64_t> &st, int res, const std::string &norm) {
+        auto b = block(in, out, ch, st, true, res, norm);
+        register_module("model", b.first);
+        f = b.second;
+    }
+    torch::Tensor forward(torch::Tensor x) { return f(x); }
+};
+TORCH_MODULE(UNet);
+
 } // namespace
 
 struct ctorch_model {
-    ResNet3D net{nullptr};
+    // The network as a module tree (parameters, buffers, save/load) and its forward function.
+    std::shared_ptr<torch::nn::Module> net;
+    std::function<torch::Tensor(torch::Tensor)> forward;
     torch::Device device{torch::kCPU};
     std::unique_ptr<torch::optim::Adam> adam;
     int64_t classes = 1;
@@ -160,6 +290,8 @@ static int manualSeed(uint64_t s) {
     }
 }
 
+static bool placeOn(ctorch_model *m, const char *device, char *err, size_t errcap);
+
 static ctorch_model *create(const char *arch, int inChannels, int classes, const int64_t stride[3], const char *device, char *err,
                             size_t errcap) {
     GUARD_BEGIN
@@ -179,18 +311,48 @@ static ctorch_model *create(const char *arch, int inChannels, int classes, const
         return nullptr;
     }
     auto *m = new ctorch_model();
-    m->net = ResNet3D(layers, widths, inChannels, classes, stride);
+    ResNet3D net(layers, widths, inChannels, classes, stride);
+    m->net = net.ptr();
+    m->forward = [net](torch::Tensor x) mutable { return net(x); };
     m->classes = classes;
+    if (!placeOn(m, device, err, errcap)) return nullptr;
+    return m;
+    GUARD_END(nullptr)
+}
+
+static bool placeOn(ctorch_model *m, const char *device, char *err, size_t errcap) {
     std::string dev(device ? device : "cpu");
     if (dev == "cuda") {
         if (!torch::cuda::is_available()) {
             delete m;
             setErr(err, errcap, "CUDA was asked for but is not available to this libtorch");
-            return nullptr;
+            return false;
         }
         m->device = torch::Device(torch::kCUDA);
     }
     m->net->to(m->device);
+    return true;
+}
+
+static ctorch_model *createUNet(int inChannels, int outChannels, const int64_t *channels, const int64_t *strides, int levels, int resUnits,
+                                const char *norm, const char *device, char *err, size_t errcap) {
+    GUARD_BEGIN
+    if (levels < 2) {
+        setErr(err, errcap, "a UNet needs at least two channel levels");
+        return nullptr;
+    }
+    std::string n(norm ? norm : "instance");
+    if (n != "instance" && n != "batch") {
+        setErr(err, errcap, "unknown normalisation " + n + " (instance, batch)");
+        return nullptr;
+    }
+    std::vector<int64_t> ch(channels, channels + levels), st(strides, strides + levels - 1);
+    auto *m = new ctorch_model();
+    UNet net(inChannels, outChannels, ch, st, resUnits, n);
+    m->net = net.ptr();
+    m->forward = [net](torch::Tensor x) mutable { return net(x); };
+    m->classes = outChannels;
+    if (!placeOn(m, device, err, errcap)) return nullptr;
     return m;
     GUARD_END(nullptr)
 }
@@ -245,7 +407,7 @@ static int trainStep(ctorch_model *m, const float *x, const float *y, int64_t b,
     torch::Tensor in = input(m, x, b, c, d, h, w);
     torch::Tensor target = torch::from_blob(const_cast<float *>(y), {b, m->classes}, torch::kFloat32).to(m->device);
     m->adam->zero_grad();
-    torch::Tensor logits = m->net->forward(in);
+    torch::Tensor logits = m->forward(in);
     torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, target);
     loss.backward();
     m->adam->step();
@@ -263,8 +425,61 @@ static int predict(ctorch_model *m, const float *x, int64_t b, int64_t c, int64_
     GUARD_BEGIN
     c10::InferenceMode guard; // lighter than NoGradGuard: no version counters or view tracking
     m->net->eval();
-    torch::Tensor l = m->net->forward(input(m, x, b, c, d, h, w)).to(torch::kCPU).contiguous();
+    torch::Tensor l = m->forward(input(m, x, b, c, d, h, w)).to(torch::kCPU).contiguous();
     std::memcpy(out, l.data_ptr<float>(), sizeof(float) * b * m->classes);
+    return 0;
+    GUARD_END(-1)
+}
+
+
+// Segmentation: logits b x classes x d x h x w against class indices; MONAI's DiceCELoss(to_onehot_y=True,
+// softmax=True): soft Dice per sample and class (smooth 1e-5, background included) averaged, plus cross-entropy.
+static torch::Tensor diceCE(const torch::Tensor &logits, const torch::Tensor &target, int64_t classes, torch::Tensor *diceOut) {
+    torch::Tensor ce = torch::nn::functional::cross_entropy(logits, target);
+    torch::Tensor p = torch::softmax(logits, 1);
+    torch::Tensor g = torch::one_hot(target, classes).permute({0, 4, 1, 2, 3}).to(p.dtype());
+    std::vector<int64_t> dims = {2, 3, 4};
+    torch::Tensor inter = (p * g).sum(dims), denom = p.sum(dims) + g.sum(dims);
+    torch::Tensor dice = (2 * inter + 1e-5) / (denom + 1e-5);
+    if (diceOut) *diceOut = dice.detach().mean(0);
+    return (1 - dice).mean() + ce;
+}
+
+static int trainStepSegment(ctorch_model *m, const float *x, const uint8_t *labels, int64_t b, int64_t c, int64_t d, int64_t h, int64_t w,
+                            float *lossOut, float *diceOut, char *err, size_t errcap) {
+    GUARD_BEGIN
+    if (!m->adam) {
+        setErr(err, errcap, "the optimiser is not configured");
+        return -1;
+    }
+    m->net->train();
+    torch::Tensor in = input(m, x, b, c, d, h, w);
+    torch::Tensor target = torch::from_blob(const_cast<uint8_t *>(labels), {b, d, h, w}, torch::kUInt8).to(torch::kLong).to(m->device);
+    if (target.max().item<int64_t>() >= m->classes) {
+        setErr(err, errcap, "a label value is not below the number of classes " + std::to_string(m->classes));
+        return -1;
+    }
+    m->adam->zero_grad();
+    torch::Tensor perClass;
+    torch::Tensor loss = diceCE(m->forward(in), target, m->classes, &perClass);
+    loss.backward();
+    m->adam->step();
+    *lossOut = loss.item<float>();
+    if (diceOut) {
+        torch::Tensor pc = perClass.to(torch::kCPU).to(torch::kFloat32).contiguous();
+        std::memcpy(diceOut, pc.data_ptr<float>(), sizeof(float) * m->classes);
+    }
+    return 0;
+    GUARD_END(-1)
+}
+
+static int predictSegment(ctorch_model *m, const float *x, int64_t b, int64_t c, int64_t d, int64_t h, int64_t w, float *probsOut,
+                          char *err, size_t errcap) {
+    GUARD_BEGIN
+    c10::InferenceMode guard;
+    m->net->eval();
+    torch::Tensor p = torch::softmax(m->forward(input(m, x, b, c, d, h, w)), 1).to(torch::kCPU).contiguous();
+    std::memcpy(probsOut, p.data_ptr<float>(), sizeof(float) * p.numel());
     return 0;
     GUARD_END(-1)
 }
@@ -343,6 +558,7 @@ static int stateKeys(ctorch_model *m, char *buf, size_t cap, size_t *needed) {
 static const ctorch_api api = {
     CTORCH_API_VERSION, torchVersion, setThreads, getThreads, cudaAvailable, manualSeed, create, destroy, parameterCount,
     configureAdam, setLearningRate, trainStep, predict, saveWeights, loadWeights, saveOptimizer, loadOptimizer, stateKeys,
+    createUNet, trainStepSegment, predictSegment,
 };
 
 extern "C" __attribute__((visibility("default"))) const ctorch_api *ctorch_get_api(void) { return &api; }

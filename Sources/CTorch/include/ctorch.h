@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#define CTORCH_API_VERSION 1
+#define CTORCH_API_VERSION 2
 
 typedef struct ctorch_model ctorch_model;
 
@@ -45,6 +45,16 @@ typedef struct {
     int (*load_optimizer)(ctorch_model *m, const char *path, char *err, size_t errcap);
     /* Names of the state dict entries, '\n'-separated, for checks. */
     int (*state_keys)(ctorch_model *m, char *buf, size_t cap, size_t *needed);
+    /* MONAI's UNet(spatial_dims=3, in, out, channels[levels], strides[levels-1], num_res_units, norm "instance"|"batch"). */
+    ctorch_model *(*create_unet)(int in_channels, int out_channels, const int64_t *channels, const int64_t *strides, int levels,
+                                 int res_units, const char *norm, const char *device, char *err, size_t errcap);
+    /* x: batch x channels x d x h x w floats; labels: batch x d x h x w class indices. loss_out: Dice + CE;
+     * dice_out (may be NULL): soft Dice per class over the batch. */
+    int (*train_step_segment)(ctorch_model *m, const float *x, const uint8_t *labels, int64_t batch, int64_t channels, int64_t d,
+                              int64_t h, int64_t w, float *loss_out, float *dice_out, char *err, size_t errcap);
+    /* Softmax probabilities, batch x classes x d x h x w (eval mode, no gradients). */
+    int (*predict_segment)(ctorch_model *m, const float *x, int64_t batch, int64_t channels, int64_t d, int64_t h, int64_t w,
+                           float *probs_out, char *err, size_t errcap);
 } ctorch_api;
 
 /* Opens the engine library at path and returns its function table, or NULL with err set. */

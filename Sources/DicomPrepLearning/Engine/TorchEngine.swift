@@ -64,6 +64,21 @@ public final class TorchEngine: @unchecked Sendable {
         return TorchModel(engine: self, handle: m, classes: classes)
     }
 
+    /// MONAI's UNet (spatial_dims=3) with its parameter names: `channels` per level, `strides` between levels.
+    public func makeUNet(inChannels: Int = 1, outChannels: Int, channels: [Int], strides: [Int], residualUnits: Int = 2,
+                         norm: String = "instance", device: String = "cpu") throws(DicomPrepError) -> TorchModel {
+        guard channels.count >= 2, strides.count == channels.count - 1 else {
+            throw .usage("a UNet needs at least two channel levels and one stride fewer than channels")
+        }
+        var err = [CChar](repeating: 0, count: 1024)
+        let ch = channels.map(Int64.init), st = strides.map(Int64.init)
+        guard let m = api.pointee.create_unet!(Int32(inChannels), Int32(outChannels), ch, st, Int32(channels.count), Int32(residualUnits),
+                                               norm, device, &err, err.count) else {
+            throw .usage("cannot create the UNet: \(Self.text(err))")
+        }
+        return TorchModel(engine: self, handle: m, classes: outChannels)
+    }
+
     fileprivate var raw: ctorch_api { api.pointee }
 }
 
@@ -140,6 +155,40 @@ public final class TorchModel: @unchecked Sendable {
         }
         try check(rc, err, "inference")
         return logits
+    }
+
+    /// One segmentation step (Dice + cross-entropy) on images `x` (batch x shape) and class indices
+    /// `labels` (batch x spatial shape); returns the loss and the soft Dice per class.
+    public func trainStepSegment(_ x: [Float], labels: [UInt8], batch: Int, shape: [Int]) throws(DicomPrepError) -> (loss: Float, dice: [Float]) {
+        precondition(shape.count == 4 && x.count == batch * shape.reduce(1, *) && labels.count == batch * shape[1...].reduce(1, *))
+        var err = [CChar](repeating: 0, count: 1024)
+        var loss: Float = 0
+        var dice = [Float](repeating: 0, count: classes)
+        let rc = x.withUnsafeBufferPointer { xp in
+            labels.withUnsafeBufferPointer { yp in
+                dice.withUnsafeMutableBufferPointer { dp in
+                    engine.raw.train_step_segment!(handle, xp.baseAddress, yp.baseAddress, Int64(batch), Int64(shape[0]), Int64(shape[1]), Int64(shape[2]),
+                                                   Int64(shape[3]), &loss, dp.baseAddress, &err, err.count)
+                }
+            }
+        }
+        try check(rc, err, "segmentation training step")
+        return (loss, dice)
+    }
+
+    /// Softmax probabilities, batch x classes x spatial shape (eval mode).
+    public func predictSegment(_ x: [Float], batch: Int, shape: [Int]) throws(DicomPrepError) -> [Float] {
+        precondition(shape.count == 4 && x.count == batch * shape.reduce(1, *))
+        var err = [CChar](repeating: 0, count: 1024)
+        var probs = [Float](repeating: 0, count: batch * classes * shape[1...].reduce(1, *))
+        let rc = x.withUnsafeBufferPointer { xp in
+            probs.withUnsafeMutableBufferPointer { pp in
+                engine.raw.predict_segment!(handle, xp.baseAddress, Int64(batch), Int64(shape[0]), Int64(shape[1]), Int64(shape[2]), Int64(shape[3]),
+                                            pp.baseAddress, &err, err.count)
+            }
+        }
+        try check(rc, err, "segmentation inference")
+        return probs
     }
 
     /// Saves parameters and buffers atomically (Python: torch.jit.load(path).state_dict()).

@@ -1,0 +1,49 @@
+import DicomPrepConvert
+import DicomPrepCore
+import Foundation
+
+/// Loads an image for segmentation: a NIfTI file, or a folder of DICOM files (its largest series, built
+/// exactly as `convert` writes it, so a mask on this grid overlays the converted image). Files in the
+/// folder that are not DICOM are listed in the warnings, not fatal.
+public enum ImageLoader {
+    public struct Loaded: Sendable {
+        public var volume: Volume
+        /// "nifti" or "dicom".
+        public var kind: String
+        public var warnings: [String]
+    }
+
+    public static func isNifti(_ path: String) -> Bool {
+        let l = path.lowercased()
+        return l.hasSuffix(".nii") || l.hasSuffix(".nii.gz")
+    }
+
+    /// The name of an input without folders and NIfTI extensions.
+    public static func caseName(_ path: String) -> String {
+        var n = URL(fileURLWithPath: path).lastPathComponent
+        for ext in [".nii.gz", ".nii", ".NII.GZ", ".NII"] where n.hasSuffix(ext) { n = String(n.dropLast(ext.count)); break }
+        return n
+    }
+
+    public static func load(_ path: String, threads: Int = Parallel.cores) throws(DicomPrepError) -> Loaded {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw .io(path: path, reason: "does not exist") }
+        if !isDir.boolValue && isNifti(path) {
+            return Loaded(volume: try Volume.readNifti(path), kind: "nifti", warnings: [])
+        }
+        let (files, scanSkips) = FileScanner.scan([path])
+        let parsed = InstanceParser.parseAll(files, threads: threads)
+        var warnings = (scanSkips + parsed.skipped).map { "skipped \($0.path): \($0.reason)" }
+        guard !parsed.instances.isEmpty else { throw .invalidSeries(name: path, reason: "no readable DICOM image (and not a NIfTI file)") }
+        let built = SeriesBuilder().build(parsed.instances)
+        for f in built.failures { warnings.append("series \(f.label) not used: \(f.reason)") }
+        guard let main = built.plans.max(by: { $0.geometry.slices * $0.geometry.timepoints < $1.geometry.slices * $1.geometry.timepoints }) else {
+            throw .invalidSeries(name: path, reason: built.failures.first?.reason ?? "no series could be assembled")
+        }
+        for p in built.plans where p.usedPaths != main.usedPaths {
+            warnings.append("another series in the folder (\(p.label)) not used: the largest one was taken")
+        }
+        warnings += main.warnings.map(\.message)
+        return Loaded(volume: try VolumeBuilder.build(main, threads: threads), kind: "dicom", warnings: warnings)
+    }
+}

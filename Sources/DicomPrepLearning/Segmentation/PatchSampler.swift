@@ -1,0 +1,153 @@
+import DicomPrepCore
+import Foundation
+
+/// Random training patches with on-the-fly augmentation, drawn straight from a prepared case by one
+/// resampling per patch: a centre from the foreground or the background (MONAI's
+/// RandCropByPosNegLabel), a random rotation, scaling and flips about it (image trilinear, labels
+/// nearest), then intensity changes (gamma, a smooth multiplicative bias field, contrast, noise, blur by
+/// lower resolution). Everything is a function of the generator passed in, so an epoch is reproducible.
+public struct SegmentationAugmentation: Codable, Sendable, Equatable {
+    /// Positive : negative centres.
+    public var positive = 1.0
+    public var negative = 1.0
+    /// Maximum rotation about each axis (degrees).
+    public var rotateDegrees = 15.0
+    public var scaleRange = 0.1
+    /// Flip probability per axis (x = left/right, y, z).
+    public var flip = [0.5, 0.0, 0.0]
+    public var gamma = 0.3
+    public var biasField = 0.3
+    public var contrast = 0.15
+    public var noise = 0.03
+    public var lowResolution = 0.2
+
+    public init() {}
+
+    /// No spatial or intensity changes: centre sampling only.
+    public static var none: SegmentationAugmentation {
+        var a = SegmentationAugmentation()
+        a.rotateDegrees = 0; a.scaleRange = 0; a.flip = [0, 0, 0]; a.gamma = 0; a.biasField = 0; a.contrast = 0; a.noise = 0; a.lowResolution = 0
+        return a
+    }
+
+    public var names: [String] {
+        var n = ["pos/neg \(positive):\(negative)"]
+        if rotateDegrees > 0 { n.append("rotate ±\(rotateDegrees)°") }
+        if scaleRange > 0 { n.append("scale ±\(Int(scaleRange * 100))%") }
+        if flip.contains(where: { $0 > 0 }) { n.append("flip \(flip)") }
+        if gamma > 0 { n.append("gamma ±\(gamma)") }
+        if biasField > 0 { n.append("bias field \(biasField)") }
+        if contrast > 0 { n.append("contrast ±\(contrast)") }
+        if noise > 0 { n.append("noise σ≤\(noise)") }
+        if lowResolution > 0 { n.append("low resolution p=\(lowResolution)") }
+        return n
+    }
+
+    /// One patch of `size` (x, y, z) in tensor order (z fastest): image floats and class indices.
+    public func patch(_ c: PreparedCase, size: [Int], rng: inout SeededRandom) -> (image: [Float], label: [UInt8]) {
+        let total = positive + negative
+        let wantPositive = !c.foreground.isEmpty && (c.background.isEmpty || rng.unit() * total < positive)
+        let pool = wantPositive ? c.foreground : c.background
+        let centreIndex = pool.isEmpty ? (c.dims[0] * c.dims[1] * c.dims[2]) / 2 : Int(pool[Int(rng.next() % UInt64(pool.count))])
+        let nx = c.dims[0], ny = c.dims[1], nz = c.dims[2]
+        let centre = [Double(centreIndex % nx), Double((centreIndex / nx) % ny), Double(centreIndex / (nx * ny))]
+        // Patch index -> source index: centre + D^-1 R S F D (p - pc), D = spacing.
+        func u() -> Double { rng.unit() * 2 - 1 }
+        let ax = u() * rotateDegrees * .pi / 180, ay = u() * rotateDegrees * .pi / 180, az = u() * rotateDegrees * .pi / 180
+        let s = 1 + u() * scaleRange
+        let flips = flip.map { rng.unit() < $0 ? -1.0 : 1.0 }
+        let rx = [[1, 0, 0], [0, cos(ax), -sin(ax)], [0, sin(ax), cos(ax)]]
+        let ry = [[cos(ay), 0, sin(ay)], [0, 1, 0], [-sin(ay), 0, cos(ay)]]
+        let rz = [[cos(az), -sin(az), 0], [sin(az), cos(az), 0], [0, 0, 1]]
+        func mul(_ a: [[Double]], _ b: [[Double]]) -> [[Double]] {
+            (0..<3).map { i in (0..<3).map { j in (0..<3).reduce(0) { $0 + a[i][$1] * b[$1][j] } } }
+        }
+        var m = mul(rz, mul(ry, rx))
+        let sp = c.spacing
+        for i in 0..<3 { for j in 0..<3 { m[i][j] = m[i][j] * s * flips[j] * sp[j] / sp[i] } }
+        let px = size[0], py = size[1], pz = size[2]
+        var image = [Float](repeating: 0, count: px * py * pz)
+        var label = [UInt8](repeating: 0, count: image.count)
+        let half = [Double(px - 1) / 2, Double(py - 1) / 2, Double(pz - 1) / 2]
+        c.image.withUnsafeBufferPointer { img in
+            c.label.withUnsafeBufferPointer { lab in
+                for i in 0..<px {
+                    let di = Double(i) - half[0]
+                    for j in 0..<py {
+                        let dj = Double(j) - half[1]
+                        let bx = centre[0] + m[0][0] * di + m[0][1] * dj, by = centre[1] + m[1][0] * di + m[1][1] * dj
+                        let bz = centre[2] + m[2][0] * di + m[2][1] * dj
+                        let row = (i * py + j) * pz
+                        for k in 0..<pz {
+                            let dk = Double(k) - half[2]
+                            let x = bx + m[0][2] * dk, y = by + m[1][2] * dk, z = bz + m[2][2] * dk
+                            guard x > -0.5, y > -0.5, z > -0.5, x < Double(nx) - 0.5, y < Double(ny) - 0.5, z < Double(nz) - 0.5 else { continue }
+                            let xi = Int(x + 0.5), yi = Int(y + 0.5), zi = Int(z + 0.5)
+                            label[row + k] = lab[xi + nx * (yi + ny * zi)]
+                            let cx = min(max(x, 0), Double(nx - 1)), cy = min(max(y, 0), Double(ny - 1)), cz = min(max(z, 0), Double(nz - 1))
+                            let x0 = min(Int(cx), nx - 2), y0 = min(Int(cy), ny - 2), z0 = min(Int(cz), nz - 2)
+                            let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0)), fz = Float(cz - Double(z0))
+                            let b = x0 + nx * (y0 + ny * z0), sy = nx, sz = nx * ny
+                            let c00 = img[b] + (img[b + 1] - img[b]) * fx
+                            let c10 = img[b + sy] + (img[b + sy + 1] - img[b + sy]) * fx
+                            let c01 = img[b + sz] + (img[b + sz + 1] - img[b + sz]) * fx
+                            let c11 = img[b + sz + sy] + (img[b + sz + sy + 1] - img[b + sz + sy]) * fx
+                            let c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy
+                            image[row + k] = c0 + (c1 - c0) * fz
+                        }
+                    }
+                }
+            }
+        }
+        intensity(&image, size: size, rng: &rng)
+        return (image, label)
+    }
+
+    /// Intensity changes on a patch scaled to about [0, 1].
+    func intensity(_ f: inout [Float], size: [Int], rng: inout SeededRandom) {
+        func u() -> Double { rng.unit() * 2 - 1 }
+        if lowResolution > 0, rng.unit() < lowResolution {
+            // Thick slices along one random axis: a box average of 2-4 voxels.
+            let axis = Int(rng.next() % 3), w = 2 + Int(rng.next() % 3)
+            let stride = [size[1] * size[2], size[2], 1][axis], n = size[axis]
+            let copy = f
+            for idx in 0..<f.count {
+                let pos = (idx / stride) % n
+                let start = (pos / w) * w
+                var acc: Float = 0, cnt: Float = 0
+                for q in start..<min(n, start + w) { acc += copy[idx + (q - pos) * stride]; cnt += 1 }
+                f[idx] = acc / cnt
+            }
+        }
+        if biasField > 0, rng.unit() < 0.5 {
+            // exp of a random linear + quadratic field, amplitude up to biasField.
+            let c = (0..<9).map { _ in u() * biasField }
+            let (px, py, pz) = (size[0], size[1], size[2])
+            for i in 0..<px { for j in 0..<py { for k in 0..<pz {
+                let x = Double(i) / Double(max(px - 1, 1)) * 2 - 1, y = Double(j) / Double(max(py - 1, 1)) * 2 - 1, z = Double(k) / Double(max(pz - 1, 1)) * 2 - 1
+                let b = c[0] * x + c[1] * y + c[2] * z + c[3] * x * y + c[4] * y * z + c[5] * x * z + c[6] * (x * x - 0.33) + c[7] * (y * y - 0.33) + c[8] * (z * z - 0.33)
+                f[(i * py + j) * pz + k] *= Float(exp(b * 0.5))
+            } } }
+        }
+        if gamma > 0, rng.unit() < 0.5 {
+            let g = Float(exp(u() * gamma))
+            for i in f.indices { f[i] = f[i] > 0 ? pow(f[i], g) : f[i] }
+        }
+        if contrast > 0 {
+            let a = Float(1 + u() * contrast), b = Float(u() * contrast * 0.3)
+            for i in f.indices { f[i] = f[i] * a + b }
+        }
+        if noise > 0, rng.unit() < 0.5 {
+            let sigma = Float(rng.unit() * noise)
+            var i = 0
+            while i < f.count {
+                // Box-Muller, two values at a time.
+                let u1 = max(rng.unit(), 1e-12), u2 = rng.unit()
+                let r = Float((-2 * log(u1)).squareRoot())
+                f[i] += sigma * r * Float(cos(2 * .pi * u2))
+                if i + 1 < f.count { f[i + 1] += sigma * r * Float(sin(2 * .pi * u2)) }
+                i += 2
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+import DicomPrepCore
+import DicomPrepDataset
+import Foundation
+
+/// Options of `dicomprep train --task segment`.
+public struct SegmentationTrainOptions: Sendable {
+    /// A Decathlon dataset.json, or separate training / validation lists in that layout.
+    public var datalist: String?
+    public var trainList: String?
+    public var validationList: String?
+    public var outputDir: String
+    public var epochs = 40
+    /// Patches drawn from each training case per epoch (MONAI's num_samples).
+    public var samplesPerCase = 4
+    public var batchSize = 2
+    /// x, y, z voxels; multiples of the network's stride product.
+    public var patch = [96, 96, 96]
+    public var learningRate = 1e-3
+    public var weightDecay = 1e-5
+    /// "poly" (lr × (1 - epoch/epochs)^0.9, nnU-Net's) or "constant".
+    public var schedule = "poly"
+    public var seed: UInt64 = 518
+    public var threads = Parallel.cores
+    public var resume = false
+    public var device = "auto"
+    public var network = UNetConfig()
+    public var preprocessing = SegmentationPreprocessing()
+    public var augmentation = SegmentationAugmentation()
+    public var postprocessing = SegmentationPostprocessing(largestComponent: true, fillHoles: true)
+    /// Share of the training cases kept for validation when the datalist has no "validation".
+    public var validationFraction = 0.2
+    public var validateEvery = 1
+    public var overlap = 0.25
+    /// Stop after the epoch that would overrun this many minutes of training (counted across resumes).
+    public var maxMinutes: Double?
+    /// Stop after this epoch (as an interrupted run would; not part of the run's identity, so --resume continues).
+    public var stopAfterEpoch: Int?
+
+    public init(outputDir: String) { self.outputDir = outputDir }
+
+    var fingerprint: String {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        let parts = [(try? e.encode(network)) ?? Data(), (try? e.encode(preprocessing)) ?? Data(), (try? e.encode(augmentation)) ?? Data()]
+        let t = "\(datalist ?? "")|\(trainList ?? "")|\(validationList ?? "")|\(epochs)|\(samplesPerCase)|\(batchSize)|\(patch)|\(learningRate)|\(weightDecay)|\(schedule)|\(seed)|\(validationFraction)|"
+            + parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "|")
+        return SHA256.hex(Array(t.utf8))
+    }
+
+    public func learningRate(epoch e: Int) -> Double {
+        schedule == "poly" ? learningRate * pow(1 - Double(e) / Double(max(epochs, 1)), 0.9) : learningRate
+    }
+}
+
+public enum SegmentationTrainEvent: Sendable {
+    case prepared(trainCases: Int, validationCases: Int, seconds: Double)
+    case started(parameters: Int, device: String, threads: Int)
+    case step(epoch: Int, done: Int, total: Int, loss: Double, patchesPerSecond: Double)
+    case epoch(SegmentationEpoch, best: Bool)
+    case resumed(fromEpoch: Int)
+    case stopped(reason: String)
+    case warning(String)
+}
+
+/// Trains MONAI's UNet natively through the torch engine: the cases prepared once in memory (the bundle's
+/// preprocessing), random patches with augmentation every epoch, Dice + cross-entropy with Adam, sliding-
+/// window validation Dice per epoch with the best weights kept (model.pt) beside the last (last.pt);
+/// metrics.jsonl, curves.svg, metadata.json; `--resume` continues from the last finished epoch.
+public struct SegmentationTrainer: Sendable {
+    public let options: SegmentationTrainOptions
+    public let onEvent: @Sendable (SegmentationTrainEvent) -> Void
+
+    public init(options: SegmentationTrainOptions, onEvent: @escaping @Sendable (SegmentationTrainEvent) -> Void = { _ in }) {
+        self.options = options
+        self.onEvent = onEvent
+    }
+
+    struct State: Codable {
+        var fingerprint: String
+        var epochsDone: Int
+        var bestDice: Double?
+        var bestEpoch: Int
+        var seconds: Double
+        var history: [SegmentationEpoch]
+    }
+
+    /// Training and validation cases and the label names.
+    func cases() throws(DicomPrepError) -> (train: [SegmentationCase], val: [SegmentationCase], labels: [String: String], source: String) {
+        let o = options
+        var train: [SegmentationCase] = [], val: [SegmentationCase] = [], labels: [String: String] = [:], source = ""
+        if let d = o.datalist {
+            let list = try SegmentationDatalist.load(d)
+            train = list.training
+            val = list.validation
+            labels = list.labels
+            source = d
+        } else if let t = o.trainList {
+            let list = try SegmentationDatalist.load(t)
+            train = list.training
+            labels = list.labels
+            source = t
+            if let v = o.validationList {
+                let vl = try SegmentationDatalist.load(v)
+                val = vl.validation.isEmpty ? vl.training : vl.validation
+            }
+        } else {
+            throw .usage("train --task segment needs --datalist dataset.json (or --train and --val lists)")
+        }
+        guard !train.isEmpty else { throw .usage("\(source) has no training cases") }
+        for c in train + val where c.label == nil { throw .io(path: source, reason: "case \(c.id) (\(c.image)) has no label") }
+        if val.isEmpty {
+            // A deterministic split by seed.
+            var rng = SeededRandom(seed: o.seed)
+            let order = Array(train.indices).shuffled(using: &rng)
+            let n = max(1, Int((Double(train.count) * o.validationFraction).rounded()))
+            guard train.count > n else { throw .usage("\(source) has too few training cases to keep \(n) for validation") }
+            let valSet = Set(order.prefix(n))
+            val = valSet.sorted().map { train[$0] }
+            train = train.indices.filter { !valSet.contains($0) }.map { train[$0] }
+        }
+        if labels.isEmpty { labels = ["0": "background", "1": "foreground"] }
+        return (train, val, labels, source)
+    }
+
+    /// Loads and preprocesses cases in parallel.
+    func prepare(_ cs: [SegmentationCase], classes: Int, crop: Bool) throws(DicomPrepError) -> [PreparedCase] {
+        let pre = options.preprocessing
+        let out = UnsafeSendableBox([PreparedCase?](repeating: nil, count: cs.count))
+        let failure = UnsafeSendableBox<DicomPrepError?>(nil)
+        let decodeThreads = max(1, options.threads / 2)
+        Parallel.forEach(count: cs.count, threads: min(options.threads, 4)) { i in
+            do throws(DicomPrepError) {
+                let c = cs[i]
+                let img = try ImageLoader.load(c.image, threads: decodeThreads).volume
+                let lab = try ImageLoader.load(c.label!, threads: decodeThreads).volume
+                guard lab.dims.prefix(3) == img.dims.prefix(3) else {
+                    throw .io(path: c.label!, reason: "label map is \(lab.dims.prefix(3).map(String.init).joined(separator: "x")) but its image is \(img.dims.prefix(3).map(String.init).joined(separator: "x"))")
+                }
+                let grid = pre.grid(for: img)
+                let x = try pre.image(img, grid: grid)
+                let y = try pre.label(lab, grid: grid, classes: classes, path: c.label!)
+                var p = PreparedCase(id: c.id, dims: grid.dims, spacing: grid.spacing, image: x.floatValues, label: y, foreground: [], background: [])
+                if crop && pre.cropForeground {
+                    p.cropForeground(threshold: Float(pre.cropThreshold), margin: grid.spacing.map { Int((pre.cropMarginMM / $0).rounded(.up)) })
+                }
+                p.indexVoxels()
+                out.withLock { $0[i] = p }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+        }
+        if let e = failure.take() { throw e }
+        return out.take().map { $0! }
+    }
+
+    public func run() throws(DicomPrepError) -> SegmentationMetadata {
+        let o = options
+        let div = o.network.divisor
+        guard o.epochs >= 1, o.batchSize >= 1, o.samplesPerCase >= 1, o.learningRate > 0 else {
+            throw .usage("--epochs, --batch-size, --samples-per-case and --lr must be positive")
+        }
+        guard o.patch.count == 3, o.patch.allSatisfy({ $0 > 0 && $0 % div == 0 }) else {
+            throw .usage("--patch needs three sizes that are multiples of \(div) (the product of the UNet strides)")
+        }
+        let (trainCases, valCases, labels, source) = try cases()
+        var net = o.network
+        net.outChannels = max(2, (labels.keys.compactMap(Int.init).max() ?? 1) + 1)
+        let classes = net.outChannels
+        let t0 = Date()
+        let train = try prepare(trainCases, classes: classes, crop: true)
+        let val = try prepare(valCases, classes: classes, crop: false)
+        for c in train where c.foreground.isEmpty { onEvent(.warning("training case \(c.id) has no foreground voxel")) }
+        onEvent(.prepared(trainCases: train.count, validationCases: val.count, seconds: Date().timeIntervalSince(t0)))
+        let checksum = try dataChecksum(trainCases + valCases)
+
+        let engine = try TorchEngine.load()
+        engine.setThreads(o.threads)
+        let device = o.device == "auto" ? (engine.cudaAvailable ? "cuda" : "cpu") : o.device
+        engine.manualSeed(o.seed)
+        let model = try engine.makeUNet(inChannels: 1, outChannels: classes, channels: net.channels, strides: net.strides,
+                                        residualUnits: net.residualUnits, norm: net.norm, device: device)
+        try model.configureAdam(learningRate: o.learningRate, weightDecay: o.weightDecay)
+
+        let out = o.outputDir, ckpt = out + "/checkpoint"
+        do { try FileManager.default.createDirectory(atPath: ckpt, withIntermediateDirectories: true) } catch {
+            throw .io(path: ckpt, reason: "cannot create the run folder")
+        }
+        AtomicFile.removeStaleTemporaries(under: out)
+        var state = State(fingerprint: o.fingerprint, epochsDone: 0, bestDice: nil, bestEpoch: 0, seconds: 0, history: [])
+        if o.resume, let data = FileManager.default.contents(atPath: ckpt + "/state.json") {
+            guard let s = try? JSONDecoder().decode(State.self, from: data) else { throw .io(path: ckpt + "/state.json", reason: "unreadable training state") }
+            guard s.fingerprint == o.fingerprint else {
+                throw .usage("\(out) was trained with other data or options; --resume needs the same ones (or use a new run folder)")
+            }
+            try model.loadWeights(from: ckpt + "/model.pt")
+            try model.loadOptimizer(from: ckpt + "/optimizer.pt")
+            state = s
+            onEvent(.resumed(fromEpoch: s.epochsDone))
+        }
+        onEvent(.started(parameters: model.parameterCount, device: device, threads: engine.threads))
+        let patch = o.patch, per = patch.reduce(1, *)
+        var stoppedBy = "epochs"
+        let window = SlidingWindow(window: patch, overlap: o.overlap, batch: 1)
+        for epoch in state.epochsDone..<o.epochs {
+            if let stop = o.stopAfterEpoch, epoch >= stop {
+                stoppedBy = "stopped after epoch \(stop)"
+                break
+            }
+            if let budget = o.maxMinutes, let last = state.history.last, state.seconds + last.seconds > budget * 60 {
+                stoppedBy = "time budget (\(budget) min)"
+                onEvent(.stopped(reason: stoppedBy))
+                break
+            }
+            let started = Date()
+            let lr = o.learningRate(epoch: epoch)
+            try model.setLearningRate(lr)
+            var order = SeededRandom(seed: o.seed &+ UInt64(epoch) &* 7919)
+            let draws = Array((0..<(train.count * o.samplesPerCase))).shuffled(using: &order)
+            let batches = stride(from: 0, to: draws.count, by: o.batchSize).map { Array(draws[$0..<min($0 + o.batchSize, draws.count)]) }
+            let aug = o.augmentation, seed = o.seed, samples = o.samplesPerCase
+            let prefetch = Prefetcher<([Float], [UInt8], Int)>(count: batches.count) { k in
+                var x = [Float](), y = [UInt8]()
+                x.reserveCapacity(batches[k].count * per)
+                y.reserveCapacity(batches[k].count * per)
+                for d in batches[k] {
+                    var rng = SeededRandom(seed: seed ^ (UInt64(epoch) << 32) ^ UInt64(d) &* 0x9E3779B97F4A7C15)
+                    let p = aug.patch(train[d / samples], size: patch, rng: &rng)
+                    x += p.image
+                    y += p.label
+                }
+                return .success((x, y, batches[k].count))
+            }
+            var lossSum = 0.0, diceSum = 0.0, seen = 0
+            for k in 0..<batches.count {
+                let (x, y, n) = try prefetch.batch(k)
+                let r = try model.trainStepSegment(x, labels: y, batch: n, shape: [1] + patch)
+                guard r.loss.isFinite else { throw .io(path: out, reason: "training diverged (loss \(r.loss)) in epoch \(epoch + 1)") }
+                lossSum += Double(r.loss) * Double(n)
+                diceSum += Double(r.dice.dropFirst().reduce(0, +)) / Double(max(1, classes - 1)) * Double(n)
+                seen += n
+                onEvent(.step(epoch: epoch + 1, done: seen, total: draws.count, loss: lossSum / Double(seen),
+                              patchesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9)))
+            }
+            let trainSeconds = Date().timeIntervalSince(started)
+            var valDice: Double?
+            if (epoch + 1) % max(1, o.validateEvery) == 0 || epoch + 1 == o.epochs {
+                var sum = 0.0
+                for c in val {
+                    let probs = try window.run(c.image, dims: c.dims, classes: classes) { (x: [Float], n: Int) throws(DicomPrepError) -> [Float] in
+                        try model.predictSegment(x, batch: n, shape: [1] + patch)
+                    }
+                    let pred = SegmentationInference.argmax(probs, classes: classes, count: c.image.count)
+                    var d = 0.0
+                    for cl in 1..<classes { d += SegmentationMetrics.dice(pred.map { $0 == UInt8(cl) }, c.label.map { $0 == UInt8(cl) }) }
+                    sum += d / Double(classes - 1)
+                }
+                valDice = val.isEmpty ? nil : sum / Double(val.count)
+            }
+            let m = SegmentationEpoch(epoch: epoch + 1, learningRate: lr, trainLoss: lossSum / Double(max(seen, 1)),
+                                      trainDice: diceSum / Double(max(seen, 1)), validationDice: valDice,
+                                      patchesPerSecond: Double(seen) / max(trainSeconds, 1e-9), seconds: Date().timeIntervalSince(started))
+            state.history.append(m)
+            var better = false
+            if let v = valDice, v > (state.bestDice ?? -1) {
+                better = true
+                state.bestDice = v
+                state.bestEpoch = epoch + 1
+                try model.saveWeights(to: out + "/model.pt")
+            }
+            try model.saveWeights(to: out + "/last.pt")
+            try model.saveWeights(to: ckpt + "/model.pt")
+            try model.saveOptimizer(to: ckpt + "/optimizer.pt")
+            state.epochsDone = epoch + 1
+            state.seconds += m.seconds
+            try JSONOutput.write(state, to: ckpt + "/state.json")
+            var lines = ""
+            for h in state.history { lines += try JSONOutput.encodeLine(h) + "\n" }
+            try AtomicFile.write(text: lines, to: out + "/metrics.jsonl")
+            try AtomicFile.write(text: CurvesPlot.segmentationSVG(state.history), to: out + "/curves.svg")
+            let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount,
+                                device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: "running")
+            try JSONOutput.write(meta, to: out + "/metadata.json")
+            onEvent(.epoch(m, best: better))
+        }
+        if !FileManager.default.fileExists(atPath: out + "/model.pt") { try model.saveWeights(to: out + "/model.pt") }
+        let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount,
+                            device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: stoppedBy)
+        try JSONOutput.write(meta, to: out + "/metadata.json")
+        return meta
+    }
+
+    func dataChecksum(_ cs: [SegmentationCase]) throws(DicomPrepError) -> String {
+        func digest(_ path: String) -> String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue, let d = FileManager.default.contents(atPath: path) {
+                return SHA256.hex([UInt8](d))
+            }
+            return "folder:" + path
+        }
+        let lines = cs.map { "\($0.id)|\(digest($0.image))|\($0.label.map(digest) ?? "")" }
+        return SHA256.hex(Array(lines.sorted().joined(separator: "\n").utf8))
+    }
+
+    func metadata(state: State, net: UNetConfig, labels: [String: String], train: Int, val: Int, source: String, parameters: Int, device: String,
+                  threads: Int, checksum: String, torch: String, stoppedBy: String) -> SegmentationMetadata {
+        let o = options
+        return SegmentationMetadata(
+            name: "dicomprep-unet-" + (labels.sorted { $0.key < $1.key }.last?.value ?? "segment"), created: isoNow(), network: net, monai: net.monai,
+            parameters: parameters, labels: labels, preprocessing: o.preprocessing, patch: o.patch, overlap: o.overlap, postprocessing: o.postprocessing,
+            training: .init(epochs: o.epochs, epochsDone: state.epochsDone, samplesPerCase: o.samplesPerCase, batchSize: o.batchSize,
+                            learningRate: o.learningRate, schedule: o.schedule, seed: o.seed, augmentation: o.augmentation, optimizer: "Adam (weight decay \(o.weightDecay))",
+                            loss: "DiceCE (softmax, one-hot, background included)", trainCases: train, validationCases: val, datalist: source,
+                            dataChecksum: checksum, bestEpoch: state.bestEpoch, device: device, threads: threads, seconds: state.seconds, stoppedBy: stoppedBy),
+            metrics: .init(bestValidationDice: state.bestDice, finalTrainLoss: state.history.last?.trainLoss, finalTrainDice: state.history.last?.trainDice),
+            versions: ["dicomprep": DicomPrepVersion.string, "libtorch": torch])
+    }
+}

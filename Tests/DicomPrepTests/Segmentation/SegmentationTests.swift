@@ -1,0 +1,291 @@
+import Foundation
+import XCTest
+@testable import DicomPrepCore
+@testable import DicomPrepConvert
+@testable import DicomPrepDataset
+@testable import DicomPrepLearning
+@testable import DicomPrepSynth
+
+/// The segmentation engine: MONAI's UNet, the trainer on tiny shapes, sliding-window inference, masks on
+/// the input's own grid, the Decathlon datalist, the metrics and the reports' schemas.
+final class SegmentationTests: XCTestCase {
+    func engine() throws -> TorchEngine {
+        do { return try TorchEngine.load() } catch { throw XCTSkip("torch engine not built (make torch): \(error)") }
+    }
+
+    func testUNetHasMONAIsParametersAndKeys() throws {
+        let e = try engine()
+        let m = try e.makeUNet(outChannels: 2, channels: [16, 32, 64, 128, 256], strides: [2, 2, 2, 2])
+        // monai.networks.nets.UNet(spatial_dims=3, in_channels=1, out_channels=2, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2)
+        XCTAssertEqual(m.parameterCount, 4_806_481)
+        let keys = m.stateKeys
+        XCTAssertEqual(keys.count, 63, "len(UNet(...).state_dict())")
+        for k in ["model.0.conv.unit0.conv.weight", "model.0.conv.unit0.adn.A.weight", "model.0.residual.weight",
+                  "model.1.submodule.1.submodule.1.submodule.1.submodule.residual.weight", "model.1.submodule.1.submodule.1.submodule.2.0.conv.weight",
+                  "model.2.0.adn.A.weight", "model.2.1.conv.unit0.conv.bias"] {
+            XCTAssertTrue(keys.contains(k), k)
+        }
+        XCTAssertFalse(keys.contains("model.2.1.conv.unit0.adn.A.weight"), "the last unit is conv only")
+        let b = try e.makeUNet(outChannels: 3, channels: [8, 16, 32], strides: [2, 2], residualUnits: 1, norm: "batch")
+        XCTAssertTrue(b.stateKeys.contains("model.0.conv.unit0.adn.N.running_mean"))
+        XCTAssertThrowsError(try e.makeUNet(outChannels: 2, channels: [8], strides: []))
+    }
+
+    /// A tiny dataset: spheres and ellipsoids of random size, position and brightness on noise, in
+    /// random orientations (some flipped axes), as NIfTI image + label in a Decathlon dataset.json.
+    static func blobDataset(_ dir: URL, cases: Int, seed: UInt64 = 3) throws -> String {
+        var rng = SeededRandom(seed: seed)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("img"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("lab"), withIntermediateDirectories: true)
+        var items: [String] = []
+        for c in 0..<cases {
+            let d = [28 + Int(rng.next() % 8), 30 + Int(rng.next() % 8), 26 + Int(rng.next() % 6)]
+            let sp = [1.5, 1.5, 2.0]
+            let flipX = rng.unit() < 0.5
+            let affine = Matrix4(columns: Vector3(flipX ? -sp[0] : sp[0], 0, 0), Vector3(0, sp[1], 0), Vector3(0, 0, sp[2]), origin: Vector3(flipX ? 20 : -20, -22, -25))
+            let centre = Vector3(rng.unit() * 10 - 5, rng.unit() * 10 - 5, rng.unit() * 8 - 4)
+            let axes = Vector3(8 + rng.unit() * 6, 8 + rng.unit() * 6, 7 + rng.unit() * 5)
+            let bright = Float(200 + rng.unit() * 300)
+            var img = [Float](repeating: 0, count: d[0] * d[1] * d[2]), lab = [UInt8](repeating: 0, count: img.count)
+            for k in 0..<d[2] { for j in 0..<d[1] { for i in 0..<d[0] {
+                let w = affine.apply(Vector3(Double(i), Double(j), Double(k))) - centre
+                let e = (w.x / axes.x) * (w.x / axes.x) + (w.y / axes.y) * (w.y / axes.y) + (w.z / axes.z) * (w.z / axes.z)
+                let idx = i + d[0] * (j + d[1] * k)
+                lab[idx] = e < 1 ? 1 : 0
+                img[idx] = (e < 1 ? bright : 60) + Float(rng.unit() * 40)
+            } } }
+            let w = NiftiWriter(gzip: true)
+            try w.write(Volume(dims: d + [1], voxels: .float32(img), affine: affine), to: dir.appendingPathComponent("img/c\(c).nii.gz").path)
+            try w.write(Volume(dims: d + [1], voxels: .uint8(lab), affine: affine), to: dir.appendingPathComponent("lab/c\(c).nii.gz").path)
+            items.append("{\"image\": \"./img/c\(c).nii.gz\", \"label\": \"./lab/c\(c).nii.gz\"}")
+        }
+        let json = "{\"name\": \"blobs\", \"labels\": {\"0\": \"background\", \"1\": \"blob\"}, \"training\": [\(items.dropLast(2).joined(separator: ", "))], "
+            + "\"validation\": [\(items.suffix(2).joined(separator: ", "))], \"test\": [\"./img/c\(cases - 1).nii.gz\"]}"
+        let path = dir.appendingPathComponent("dataset.json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func tinyOptions(_ datalist: String, out: String) -> SegmentationTrainOptions {
+        var o = SegmentationTrainOptions(outputDir: out)
+        o.datalist = datalist
+        o.epochs = 8
+        o.samplesPerCase = 8
+        o.batchSize = 4
+        o.patch = [16, 16, 16]
+        o.learningRate = 3e-3
+        o.network.channels = [8, 16, 32]
+        o.network.strides = [2, 2]
+        o.network.residualUnits = 1
+        o.preprocessing.spacing = [2, 2, 2]
+        o.augmentation.rotateDegrees = 10
+        return o
+    }
+
+    func testTrainingOnTinyShapesSegmentsHeldOutBlobsAndResumes() throws {
+        _ = try engine()
+        let dir = TestSupport.tempDir()
+        let list = try Self.blobDataset(dir, cases: 8)
+        let run = dir.appendingPathComponent("run").path
+        let events = UnsafeSendableBox<[String]>([])
+        let meta = try SegmentationTrainer(options: Self.tinyOptions(list, out: run)) { e in
+            if case let .epoch(m, _) = e { events.withLock { $0.append("\(m.epoch):\(m.validationDice ?? -1)") } }
+        }.run()
+        XCTAssertEqual(meta.training.trainCases, 6)
+        XCTAssertEqual(meta.training.validationCases, 2)
+        XCTAssertEqual(meta.training.epochsDone, 8)
+        let best = try XCTUnwrap(meta.metrics.bestValidationDice)
+        XCTAssertGreaterThan(best, 0.85, "validation Dice per epoch: \(events.take())")
+        for f in ["model.pt", "last.pt", "metadata.json", "metrics.jsonl", "curves.svg", "checkpoint/state.json", "checkpoint/optimizer.pt"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + f), f)
+        }
+        let store = try SchemaStore(directory: TestSupport.repoRoot.appendingPathComponent("schemas").path)
+        XCTAssertEqual(try store.validate(file: run + "/metadata.json").map(\.description), [])
+
+        // Resume: 4 epochs, then the rest from the checkpoint, give the same history as all at once.
+        let run2 = dir.appendingPathComponent("run2").path
+        let o = Self.tinyOptions(list, out: run2)
+        // The first run stops after epoch 4, as an interrupted one would.
+        var first = o
+        first.stopAfterEpoch = 4
+        let partial = try SegmentationTrainer(options: first).run()
+        XCTAssertEqual(partial.training.epochsDone, 4)
+        var second = o
+        second.resume = true
+        let resumed = try SegmentationTrainer(options: second).run()
+        XCTAssertEqual(resumed.training.epochsDone, 8)
+        let a = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { Self.lossAndDice(String($0)) }
+        let b = try String(contentsOfFile: run2 + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { Self.lossAndDice(String($0)) }
+        XCTAssertEqual(a.count, b.count)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.0, y.0, accuracy: 1e-3 * max(1, abs(x.0)), "train loss per epoch after resume")
+            XCTAssertEqual(x.1, y.1, accuracy: 2e-3, "validation Dice per epoch after resume")
+        }
+
+        // Predict on a held-out NIfTI: the mask is on the input's own grid and overlaps its truth.
+        let out = dir.appendingPathComponent("pred").path
+        var p = SegmentationPredictor(bundles: [run], inputs: [list], outputDir: out)
+        p.writeProbabilities = true
+        p.applyMask = true
+        let r = try p.run()
+        XCTAssertEqual(r.outputs.count, 1)
+        XCTAssertEqual(r.failed.count, 0)
+        let mask = try Volume.readNifti(out + "/c7.nii.gz"), truth = try Volume.readNifti(dir.appendingPathComponent("lab/c7.nii.gz").path)
+        XCTAssertEqual(mask.dims, truth.dims)
+        TestSupport.assertAffine(mask.affine, truth.affine)
+        XCTAssertEqual(try NiftiIO.read(out + "/c7.nii.gz", withValues: false).datatypeCode, 2, "uint8 labels")
+        let d = SegmentationMetrics.dice(mask.floatValues.map { $0 > 0 }, truth.floatValues.map { $0 > 0 })
+        XCTAssertGreaterThan(d, 0.85)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/c7_prob.nii.gz"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/c7_masked.nii.gz"))
+        XCTAssertEqual(try store.validate(file: out + "/segmentation.json").map(\.description), [])
+
+        // evaluate --task segment: JSON, schema, QC page.
+        let ev = try SegmentationEvaluation.evaluate(truth: dir.appendingPathComponent("lab").path, predictions: out,
+                                                     images: dir.appendingPathComponent("img").path, qcDir: dir.appendingPathComponent("qc").path)
+        XCTAssertEqual(ev.cases.count, 1)
+        XCTAssertEqual(ev.cases[0].scores[0].dice, d, accuracy: 1e-9)
+        XCTAssertEqual(ev.unmatched.count, 7, "truths without a prediction are listed")
+        let evPath = dir.appendingPathComponent("eval.json").path
+        try JSONOutput.write(ev, to: evPath)
+        XCTAssertEqual(try store.validate(file: evPath).map(\.description), [])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qc/index.html").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qc/c7.png").path))
+
+        // MONAI: the bundle loads with strict=True and gives the same probabilities.
+        try assertMONAIAgrees(bundle: run, dir: dir)
+    }
+
+    static func lossAndDice(_ line: String) -> (Double, Double) {
+        let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        return ((obj["trainLoss"] as? Double) ?? .nan, (obj["validationDice"] as? Double) ?? -1)
+    }
+
+    func assertMONAIAgrees(bundle: String, dir: URL) throws {
+        let model = try SegmentationModel.load(bundle: bundle)
+        let shape = [20, 24, 16]
+        var rng = SeededRandom(seed: 9)
+        let x = (0..<shape.reduce(1, *)).map { _ in Float(rng.unit()) }
+        let ours = try model.model.predictSegment(x, batch: 1, shape: [1] + shape)
+        let inPath = dir.appendingPathComponent("x.f32").path, outPath = dir.appendingPathComponent("p.f32").path
+        try x.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: inPath))
+        let script = TestSupport.repoRoot.appendingPathComponent("Tests/python/unet_crosscheck.py").path
+        let (rc, text) = try TestSupport.run(TestSupport.python, [script, bundle, inPath, "20", "24", "16", outPath])
+        if text.contains("NO-MONAI") { throw XCTSkip("MONAI is not installed (make monai-env); the cross-check was skipped") }
+        XCTAssertEqual(rc, 0, text)
+        XCTAssertTrue(text.contains("All keys matched successfully"), text)
+        let theirs = try Data(contentsOf: URL(fileURLWithPath: outPath)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertEqual(theirs.count, ours.count)
+        let maxDiff = zip(ours, theirs).map { abs($0 - $1) }.max() ?? 1
+        XCTAssertLessThan(maxDiff, 1e-4, "MONAI's UNet and the engine disagree")
+    }
+
+    func testMasksForAnObliqueDICOMSeriesOverlayTheConvertedImage() throws {
+        _ = try engine()
+        let dir = TestSupport.tempDir()
+        let list = try Self.blobDataset(dir, cases: 4)
+        let run = dir.appendingPathComponent("run").path
+        var o = Self.tinyOptions(list, out: run)
+        o.epochs = 1
+        _ = try SegmentationTrainer(options: o).run()
+        // An oblique DICOM series, with a text file beside it.
+        var s = SyntheticSeries()
+        s.rows = 30; s.columns = 26; s.slices = 14
+        s.rowDirection = Vector3(0.8660254, 0.5, 0); s.columnDirection = Vector3(-0.3535534, 0.6123724, -0.7071068)
+        s.pixelSpacing = [1.4, 1.2]; s.sliceSpacing = 2.2
+        let series = dir.appendingPathComponent("oblique").path
+        try s.write(to: series)
+        try "notes".write(toFile: series + "/README.txt", atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("pred").path
+        let r = try SegmentationPredictor(bundles: [run], inputs: [series], outputDir: out).run()
+        XCTAssertEqual(r.outputs.first?.kind, "dicom")
+        XCTAssertTrue(r.outputs.first?.warnings.contains { $0.contains("README.txt") } ?? false, "the text file is named, not fatal")
+        let (_, conv) = try TestSupport.convert([series])
+        let converted = try FileManager.default.contentsOfDirectory(atPath: conv.path).first { $0.hasSuffix(".nii.gz") }!
+        // nibabel: same shape and affine.
+        let code = """
+        import nibabel as nib, numpy as np, sys
+        a = nib.load(sys.argv[1]); b = nib.load(sys.argv[2])
+        assert a.shape[:3] == b.shape[:3], (a.shape, b.shape)
+        assert np.allclose(a.affine, b.affine, atol=1e-4), (a.affine, b.affine)
+        assert b.get_data_dtype() == np.uint8
+        print("overlay ok")
+        """
+        let (rc, text) = try TestSupport.run("/usr/bin/python3", ["-c", code, conv.appendingPathComponent(converted).path, out + "/oblique.nii.gz"])
+        XCTAssertEqual(rc, 0, text)
+        XCTAssertTrue(text.contains("overlay ok"), text)
+    }
+
+    func testDecathlonDatalistAsMONAIReadsIt() throws {
+        let dir = TestSupport.tempDir()
+        let json = """
+        {"name": "Task09_Spleen", "labels": {"0": "background", "1": "spleen"},
+         "training": [{"image": "./imagesTr/spleen_2.nii.gz", "label": "./labelsTr/spleen_2.nii.gz"}, {"image": "imagesTr/spleen_3.nii.gz", "label": "labelsTr/spleen_3.nii.gz"}],
+         "test": ["./imagesTs/spleen_1.nii.gz"]}
+        """
+        let path = dir.appendingPathComponent("dataset.json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        let l = try SegmentationDatalist.load(path)
+        XCTAssertEqual(l.training.map(\.image), [dir.path + "/imagesTr/spleen_2.nii.gz", dir.path + "/imagesTr/spleen_3.nii.gz"])
+        XCTAssertEqual(l.training.map(\.label), [dir.path + "/labelsTr/spleen_2.nii.gz", dir.path + "/labelsTr/spleen_3.nii.gz"])
+        XCTAssertEqual(l.test.map(\.id), ["spleen_1"])
+        XCTAssertEqual(l.classes, 2)
+        XCTAssertEqual(l.labels["1"], "spleen")
+        // A case without a label cannot train.
+        try #"{"training": [{"image": "a.nii.gz"}]}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        var o = SegmentationTrainOptions(outputDir: dir.appendingPathComponent("run").path)
+        o.datalist = path
+        XCTAssertThrowsError(try SegmentationTrainer(options: o).run()) { XCTAssertTrue("\($0)".contains("has no label"), "\($0)") }
+    }
+
+    func testSlidingWindowCoversEveryVoxelAndBlendsToTheSameConstant() throws {
+        XCTAssertEqual(SlidingWindow.starts(10, window: 16, overlap: 0.25), [0])
+        XCTAssertEqual(SlidingWindow.starts(40, window: 16, overlap: 0.25), [0, 12, 24])
+        XCTAssertEqual(SlidingWindow.starts(41, window: 16, overlap: 0.5), [0, 8, 16, 24, 25])
+        // A "model" returning a constant per class gives that constant everywhere, whatever the blending.
+        let d = [37, 29, 21]
+        let w = SlidingWindow(window: [16, 16, 16], overlap: 0.25, batch: 3)
+        let out = try w.run([Float](repeating: 0, count: d.reduce(1, *)), dims: d, classes: 2) { (_: [Float], n: Int) throws(DicomPrepError) -> [Float] in
+            var p = [Float](repeating: 0.25, count: n * 2 * 4096)
+            for b in 0..<n { for i in 0..<4096 { p[(b * 2 + 1) * 4096 + i] = 0.75 } }
+            return p
+        }
+        let n = d.reduce(1, *)
+        XCTAssertEqual(out[0..<n].max()!, 0.25, accuracy: 1e-5)
+        XCTAssertEqual(out[0..<n].min()!, 0.25, accuracy: 1e-5)
+        XCTAssertEqual(out[n...].min()!, 0.75, accuracy: 1e-5)
+        // The window order (x, y, z; z fastest) round-trips: an identity "model" returns the image.
+        let img = (0..<n).map { Float($0 % 97) }
+        let back = try w.run(img, dims: d, classes: 1) { (x: [Float], _: Int) throws(DicomPrepError) -> [Float] in x }
+        XCTAssertEqual(zip(img, back).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-3)
+    }
+
+    func testPatchSamplerKeepsImageAndLabelAligned() throws {
+        // A label that equals the thresholded image stays so after rotation, scaling and flips.
+        let d = [40, 36, 30]
+        var img = [Float](repeating: 0, count: d.reduce(1, *)), lab = [UInt8](repeating: 0, count: img.count)
+        for k in 0..<d[2] { for j in 0..<d[1] { for i in 0..<d[0] {
+            let inside = pow(Double(i) - 20, 2) / 100 + pow(Double(j) - 18, 2) / 64 + pow(Double(k) - 15, 2) / 49 < 1
+            img[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
+            lab[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
+        } } }
+        var c = PreparedCase(id: "x", dims: d, spacing: [1, 1, 1.5], image: img, label: lab, foreground: [], background: [])
+        c.indexVoxels()
+        var a = SegmentationAugmentation.none
+        a.rotateDegrees = 30
+        a.scaleRange = 0.2
+        a.flip = [0.5, 0.5, 0.5]
+        var rng = SeededRandom(seed: 4)
+        var agree = 0, total = 0, positives = 0
+        for _ in 0..<6 {
+            let p = a.patch(c, size: [24, 24, 16], rng: &rng)
+            for i in p.image.indices where p.image[i] < 0.2 || p.image[i] > 0.8 {
+                total += 1
+                if (p.image[i] > 0.5) == (p.label[i] == 1) { agree += 1 }
+            }
+            positives += p.label.filter { $0 == 1 }.count
+        }
+        XCTAssertGreaterThan(positives, 0)
+        XCTAssertEqual(Double(agree) / Double(total), 1, accuracy: 0.002)
+    }
+}
