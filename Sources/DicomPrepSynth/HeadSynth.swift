@@ -9,8 +9,11 @@ import Foundation
 public struct HeadPhantom: Sendable {
     public enum Tissue: UInt8, CaseIterable, Sendable {
         case air = 0, skin, fat, skull, marrow, csf, grey, white, ventricle, eye, muscle, cord
-        /// Inside the brain mask (parenchyma and the ventricles it encloses, as BET-style masks are).
-        public var isBrain: Bool { self == .grey || self == .white || self == .ventricle }
+        /// CSF inside the brain's outer surface: sulci, the interhemispheric fissure, cerebellar folia.
+        case sulcus
+        /// Inside the brain mask: the brain's outer surface and everything it encloses (parenchyma,
+        /// ventricles, sulcal CSF), as BET-style masks are; the CSF layer outside it is not.
+        public var isBrain: Bool { self == .grey || self == .white || self == .ventricle || self == .sulcus }
     }
 
     var cerebrum: Vector3, cerebrumCentre: Vector3
@@ -80,7 +83,7 @@ public struct HeadPhantom: Sendable {
         if p.z > base + 4 {
             if ec < 1 {
                 // Interhemispheric fissure in the upper brain.
-                if abs(qc.x) < 1.2 + 1.5 * max(0, qc.z / cerebrum.z) && qc.z > -cerebrum.z * 0.15 { return .csf }
+                if abs(qc.x) < 1.2 + 1.5 * max(0, qc.z / cerebrum.z) && qc.z > -cerebrum.z * 0.15 { return .sulcus }
                 // Ventricles.
                 let v1 = Vector3(qc.x - 10, qc.y - 2, qc.z - 6), v2 = Vector3(qc.x + 10, qc.y - 2, qc.z - 6)
                 let va = Vector3(5 * ventricleScale, 22, 9 * ventricleScale)
@@ -90,13 +93,13 @@ public struct HeadPhantom: Sendable {
                 let g = gyralFrequency
                 let fold = sin(g * p.x + gyralPhase[0]) * sin(g * p.y + gyralPhase[1]) + sin(g * 1.3 * p.z + gyralPhase[2]) * sin(g * 0.8 * p.y + gyralPhase[3])
                 let sulcusDepth = 8.0
-                if fold > 0.4 && depth < sulcusDepth * (fold - 0.4) * 1.4 { return .csf }
+                if fold > 0.4 && depth < sulcusDepth * (fold - 0.4) * 1.4 { return .sulcus }
                 return depth < cortex + 2 * max(0, fold) ? .grey : .white
             }
             if eb < 1 {
                 let depth = (1 - eb.squareRoot()) * min(cerebellum.x, cerebellum.y, cerebellum.z)
                 let foliation = sin(0.5 * qb.z + gyralPhase[4]) > 0.6 && depth < 5
-                if foliation { return .csf }
+                if foliation { return .sulcus }
                 return depth < 6 ? .grey : .white
             }
             if inStem { return .white }
@@ -145,9 +148,10 @@ public struct HeadPhantom: Sendable {
         default:
             base = (0..<12).map { _ in u(0, 1) }
             base[0] = u(0, 0.05)
-            return base
+            return base + [base[5]]
         }
-        return base.enumerated().map { $0.offset == 0 ? 0 : max(0, $0.element * u(0.85, 1.15) + u(-0.03, 0.03)) }
+        let v = base.enumerated().map { $0.offset == 0 ? 0 : max(0, $0.element * u(0.85, 1.15) + u(-0.03, 0.03)) }
+        return v + [v[5]]
     }
 }
 
@@ -323,7 +327,7 @@ public struct HeadSynth: Sendable {
         let json = """
         {
           "name": "dicomprep synthetic heads (skull stripping)",
-          "description": "Procedural heads by dicomprep synth heads (seed \(seed)); labels are exact brain masks (grey + white matter + ventricles).",
+          "description": "Procedural heads by dicomprep synth heads (seed \(seed)); labels are exact brain masks (the brain surface and all it encloses: parenchyma, ventricles, sulcal CSF).",
           "labels": {"0": "background", "1": "brain"},
           "tensorImageSize": "3D",
           "numTraining": \(trainHeads),

@@ -161,7 +161,7 @@ struct SynthHeadsCommand: ParsableCommand {
         cerebellum, brainstem, CSF layer, skull with marrow, fat, skin, eyes, face, neck and spinal cord; each head has its \
         own sizes, thicknesses, smooth warp and pose. Training images vary resolution, slice thickness, field of view, bias \
         field, noise and contrast (T1-like, T2-like, or a random intensity per tissue); test heads are T1-like DICOM series. \
-        The brain mask is grey + white matter + ventricles.
+        The brain mask is the brain's outer surface and all it encloses (parenchyma, ventricles, sulcal CSF), as BET's is.
         """
     )
 

@@ -44,14 +44,16 @@ public enum LabelOperations {
         return labels.map { $0 > 0 && $0 <= Int32(n) }
     }
 
-    /// Components touching the grid's border removed (e.g. the air around a body).
+    /// Components touching the grid's border removed (e.g. the air around a body). An axis of size 1 (a
+    /// single slice) has no border.
     public static func removeBorderComponents(_ mask: [Bool], dims d: [Int]) -> [Bool] {
         let (labels, sizes) = components(mask, dims: d)
         var touches = [Bool](repeating: false, count: sizes.count)
         let nx = d[0], ny = d[1], nz = d[2]
+        let bx = nx > 1, by = ny > 1, bz = nz > 1
         for z in 0..<nz {
             for y in 0..<ny {
-                for x in 0..<nx where x == 0 || y == 0 || z == 0 || x == nx - 1 || y == ny - 1 || z == nz - 1 {
+                for x in 0..<nx where (bx && (x == 0 || x == nx - 1)) || (by && (y == 0 || y == ny - 1)) || (bz && (z == 0 || z == nz - 1)) {
                     touches[Int(labels[x + nx * (y + ny * z)])] = true
                 }
             }

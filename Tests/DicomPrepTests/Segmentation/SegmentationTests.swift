@@ -288,4 +288,67 @@ final class SegmentationTests: XCTestCase {
         XCTAssertGreaterThan(positives, 0)
         XCTAssertEqual(Double(agree) / Double(total), 1, accuracy: 0.002)
     }
+
+    /// Debian's mricron-data: Colin27 (a real T1 head with skull, 1 mm) and its BET brain extraction.
+    static let colin = "/usr/share/mricron/templates/ch2.nii.gz", colinBET = "/usr/share/mricron/templates/ch2bet.nii.gz"
+
+    func testRealHeadColin27ClassicalStripAndMaskOnItsGrid() throws {
+        guard FileManager.default.fileExists(atPath: Self.colin), FileManager.default.fileExists(atPath: Self.colinBET) else {
+            throw XCTSkip("Debian's mricron-data is not installed (make deps installs it): no real head to test on")
+        }
+        let head = try Volume.readNifti(Self.colin)
+        XCTAssertEqual(Array(head.dims.prefix(3)), [181, 217, 181])
+        let bet = try Volume.readNifti(Self.colinBET).floatValues.map { $0 > 0 }
+        // The classical recipe (Otsu, erode, largest component, dilate, fill) on the real head.
+        let classical = try MaskRecipe.parse("brain").apply(head)
+        let dc = SegmentationMetrics.dice(classical.floatValues.map { $0 > 0 }, bet)
+        XCTAssertGreaterThan(dc, 0.9, "classical strip on Colin27 vs BET")
+        // The U-Net path on a real head: a tiny model trained on blobs still writes a mask on Colin27's own grid.
+        _ = try engine()
+        let dir = TestSupport.tempDir()
+        let list = try Self.blobDataset(dir, cases: 4)
+        var o = Self.tinyOptions(list, out: dir.appendingPathComponent("run").path)
+        o.epochs = 1
+        _ = try SegmentationTrainer(options: o).run()
+        let out = dir.appendingPathComponent("pred").path
+        let r = try SegmentationPredictor(bundles: [o.outputDir], inputs: [Self.colin], outputDir: out).run()
+        XCTAssertEqual(r.outputs.map(\.name), ["ch2"])
+        let mask = try Volume.readNifti(out + "/ch2.nii.gz")
+        XCTAssertEqual(mask.dims, head.dims)
+        TestSupport.assertAffine(mask.affine, head.affine)
+    }
+
+    func testMaskCommandWritesTheRecipeOnTheInputGrid() throws {
+        let exe = try TestSupport.executable()
+        let dir = TestSupport.tempDir()
+        // A CT-like phantom: air around a body at 40 HU with two lungs at -800 HU, as a DICOM series.
+        var s = SyntheticSeries()
+        s.rows = 48; s.columns = 56; s.slices = 20
+        s.pixelSpacing = [4, 4]; s.sliceSpacing = 5
+        s.modality = "CT"; s.signed = true; s.bitsStored = 16; s.rescaleIntercept = -1024; s.rescaleSlope = 1
+        let cols = s.columns, rows = s.rows
+        s.value = { i, j, k in
+            let x = Double(i - cols / 2), y = Double(j - rows / 2)
+            var hu = -1000.0
+            if x * x / 500 + y * y / 300 < 1 { hu = 40 }
+            if k > 2 && k < 17 && ((x - 11) * (x - 11) + y * y < 40 || (x + 11) * (x + 11) + y * y < 40) { hu = -800 }
+            return Int(hu + 1024)
+        }
+        try s.write(to: dir.appendingPathComponent("ct").path)
+        let out = dir.appendingPathComponent("lungs.nii.gz").path
+        let (rc, text) = try TestSupport.run(exe, ["mask", dir.appendingPathComponent("ct").path, "-o", out, "--recipe", "lungs"])
+        XCTAssertEqual(rc, 0, text)
+        let m = try Volume.readNifti(out)
+        XCTAssertEqual(Array(m.dims.prefix(3)), [56, 48, 20])
+        TestSupport.assertAffine(m.affine, s.expectedAffine)
+        var truth = 0
+        for k in 0..<20 { for j in 0..<48 { for i in 0..<56 {
+            let x = Double(i - 28), y = Double(j - 24)
+            if k > 2 && k < 17 && ((x - 11) * (x - 11) + y * y < 40 || (x + 11) * (x + 11) + y * y < 40) { truth += 1 }
+        } } }
+        XCTAssertEqual(Double(m.floatValues.filter { $0 > 0 }.count), Double(truth), accuracy: Double(truth) * 0.02, text)
+        let (bad, msg) = try TestSupport.run(exe, ["mask", dir.appendingPathComponent("ct").path, "-o", out, "--recipe", "largest:2"])
+        XCTAssertNotEqual(bad, 0)
+        XCTAssertTrue(msg.contains("starts with a threshold"), msg)
+    }
 }
