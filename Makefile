@@ -27,7 +27,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 BIN := .build/release/dicomprep
 DEMO_DIR ?= demo-out
 
-.PHONY: deps build release test demo bench clean torch monai-env fuzz
+.PHONY: deps build release test demo bench bench-segment clean torch monai-env fuzz
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -73,6 +73,11 @@ demo: release
 
 bench: release monai-env
 	bash scripts/bench.sh $(BIN)
+	bash scripts/bench-segment.sh $(BIN)
+
+# The segmentation part of the benchmark alone (~35 min: 25 min of training, the peers): BENCHMARKS.md's section.
+bench-segment: release monai-env
+	bash scripts/bench-segment.sh $(BIN)
 
 # libFuzzer (clang's -fsanitize=fuzzer,address,undefined) over the CDicom shim for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
