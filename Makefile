@@ -45,12 +45,12 @@ $(TORCH_ENGINE): Sources/CTorch/engine/ctorch_engine.cpp Sources/CTorch/include/
 
 torch: deps $(TORCH_ENGINE)
 
-# MONAI 1.4.0 (the newest that accepts Debian's torch 1.13) in a venv that sees Debian's python3-torch,
-# for the cross-check tests (they skip the MONAI part when it is missing).
+# MONAI 1.4.0 (the newest that accepts Debian's torch 1.13) and scikit-image in a venv that sees Debian's
+# python3-torch, for the cross-check tests (they skip the MONAI / scikit-image parts when missing).
 monai-env: deps
-	@if [ ! -x .venv-monai/bin/python ] || ! .venv-monai/bin/python -c "import monai" 2>/dev/null; then \
+	@if [ ! -x .venv-monai/bin/python ] || ! .venv-monai/bin/python -c "import monai, skimage" 2>/dev/null; then \
 	  /usr/bin/python3 -m venv --system-site-packages .venv-monai && \
-	  .venv-monai/bin/pip install -q "monai==1.4.0" nibabel "numpy==1.24.2" || echo "warning: MONAI could not be installed; MONAI cross-checks will be skipped"; \
+	  .venv-monai/bin/pip install -q "monai==1.4.0" nibabel "numpy==1.24.2" "scikit-image==0.24.0" || echo "warning: MONAI/scikit-image could not be installed; their cross-checks will be skipped"; \
 	else echo "MONAI cross-check environment present"; fi
 
 build: deps torch
