@@ -6,7 +6,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libdcmtk-dev dcmtk libnifti2-dev zlib1g-dev libopenjp2-7-dev libdeflate-dev libpng-dev libarchive-dev \
                 dcm2niix pigz python3-nibabel python3-numpy python3-venv time json-schema-test-suite libtorch-dev python3-torch \
-                mricron-data
+                mricron-data libjs-three chromium
 
 # The torch engine (train/predict) is a plugin opened at run time: libdicomprep_torch.so.
 # LIBTORCH=/path/to/torch builds it against another libtorch, e.g. the CUDA build inside a pip wheel

@@ -37,8 +37,8 @@ public struct ChestCTSynth: Sendable {
             // Trachea up the middle, into the neck (leaves through the top of the field of view).
             let tr = Vector3(p.x, p.y - 20, 0)
             if p.z > 30 && tr.x * tr.x + tr.y * tr.y < 9 * 9 { return (.air, false) }
-            // Heart in front, left of centre.
-            let heart = Vector3((p.x - 25) / 55, (p.y - 15) / 48, (p.z + 20) / 45)
+            // Heart in front, left of centre (RAS: negative x).
+            let heart = Vector3((p.x + 25) / 55, (p.y - 15) / 48, (p.z + 20) / 45)
             if heart.dot(heart) < 1 { return (.blood, false) }
             // Lungs: two ellipsoids either side of the mediastinum, below the apex.
             for side in [-1.0, 1.0] {

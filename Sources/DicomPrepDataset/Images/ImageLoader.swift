@@ -31,6 +31,14 @@ public enum ImageLoader {
         if !isDir.boolValue && isNifti(path) {
             return Loaded(volume: try Volume.readNifti(path), kind: "nifti", warnings: [])
         }
+        if isDir.boolValue {
+            // A folder holding NIfTI files (e.g. one `convert` output) rather than DICOM: its only one.
+            let niftis = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter(isNifti).sorted()
+            if niftis.count == 1 { return Loaded(volume: try Volume.readNifti(path + "/" + niftis[0]), kind: "nifti", warnings: []) }
+            if niftis.count > 1 {
+                throw .usage("\(path) holds \(niftis.count) NIfTI files (\(niftis.prefix(4).joined(separator: ", "))\(niftis.count > 4 ? ", ..." : "")): name one")
+            }
+        }
         let (files, scanSkips) = FileScanner.scan([path])
         let parsed = InstanceParser.parseAll(files, threads: threads)
         var warnings = (scanSkips + parsed.skipped).map { "skipped \($0.path): \($0.reason)" }
