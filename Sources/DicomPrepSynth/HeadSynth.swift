@@ -19,6 +19,10 @@ public struct HeadPhantom: Sendable {
     var cerebrum: Vector3, cerebrumCentre: Vector3
     var cerebellum: Vector3, cerebellumCentre: Vector3
     var ventricleScale: Double
+    /// Temporal lobes: offset of the right one from the cerebrum's centre (mirrored for the left) and semi-axes.
+    var temporalOffset: Vector3, temporal: Vector3
+    /// Brainstem semi-axes (x, y) and the pons (semi-axes).
+    var stem: (Double, Double), pons: Vector3
     var csf: Double, skull: Double, fat: Double, skin: Double
     var cortex: Double
     var gyralFrequency: Double, gyralPhase: [Double]
@@ -33,8 +37,12 @@ public struct HeadPhantom: Sendable {
         cerebrum = Vector3(u(62, 72), u(78, 90), u(56, 66))
         cerebrumCentre = Vector3(0, u(-4, 4), u(12, 20))
         cerebellum = Vector3(u(44, 52), u(24, 30), u(20, 25))
-        cerebellumCentre = Vector3(0, cerebrumCentre.y - u(44, 52), cerebrumCentre.z - u(34, 40))
+        cerebellumCentre = Vector3(0, cerebrumCentre.y - cerebrum.y * u(0.5, 0.6), cerebrumCentre.z - cerebrum.z * u(0.72, 0.82))
         ventricleScale = u(0.6, 1.6)
+        temporalOffset = Vector3(cerebrum.x - u(18, 24), cerebrum.y * u(0.15, 0.35), -cerebrum.z * u(0.5, 0.62))
+        temporal = Vector3(u(18, 23), u(34, 42), u(17, 22))
+        stem = (u(12, 16), u(11, 15))
+        pons = Vector3(u(15, 19), u(12, 15), u(11, 14))
         csf = u(1.5, 4.5)
         skull = u(4.5, 9)
         fat = u(2, 6)
@@ -72,48 +80,60 @@ public struct HeadPhantom: Sendable {
             let s = sin(t.k.dot(p) + t.phase)
             p = p + t.amplitude * s
         }
-        let qc = p - cerebrumCentre, qb = p - cerebellumCentre
+        let qc = p - cerebrumCentre
+        let qb = p - cerebellumCentre
         func grow(_ a: Vector3, _ d: Double) -> Vector3 { Vector3(a.x + d, a.y + d, a.z + d) }
+        // The cerebrum with its temporal lobes: whichever ellipsoid the point is deepest in.
+        let qtR = qc - temporalOffset, qtL = qc - Vector3(-temporalOffset.x, temporalOffset.y, temporalOffset.z)
+        var cerebralAxes = cerebrum
+        var ecMin = Self.e2(qc, cerebrum)
+        for qt in [qtR, qtL] {
+            let et = Self.e2(qt, temporal)
+            if et < ecMin { ecMin = et; cerebralAxes = temporal }
+        }
+        func inCerebral(_ d: Double) -> Bool {
+            Self.e2(qc, grow(cerebrum, d)) < 1 || Self.e2(qtR, grow(temporal, d)) < 1 || Self.e2(qtL, grow(temporal, d)) < 1
+        }
         // Brainstem: a tilted cylinder from the cerebrum's base down the neck; spinal cord below the skull base.
         let stemTop = cerebrumCentre.z - 10, base = cerebellumCentre.z - cerebellum.z * 0.9
         let stemY = cerebellumCentre.y + 22 + (p.z - base) * 0.25
-        let stemR2 = (p.x * p.x) / (11 * 11) + ((p.y - stemY) * (p.y - stemY)) / (13 * 13)
-        let inStem = p.z < stemTop && stemR2 < 1
-        let ec = Self.e2(qc, cerebrum), eb = Self.e2(qb, cerebellum)
-        if p.z > base + 4 {
-            if ec < 1 {
-                // Interhemispheric fissure in the upper brain.
-                if abs(qc.x) < 1.2 + 1.5 * max(0, qc.z / cerebrum.z) && qc.z > -cerebrum.z * 0.15 { return .sulcus }
-                // Ventricles.
-                let v1 = Vector3(qc.x - 10, qc.y - 2, qc.z - 6), v2 = Vector3(qc.x + 10, qc.y - 2, qc.z - 6)
-                let va = Vector3(5 * ventricleScale, 22, 9 * ventricleScale)
-                if Self.e2(v1, va) < 1 || Self.e2(v2, va) < 1 { return .ventricle }
-                // Cortex: depth below the surface (approximate, in mm).
-                let depth = (1 - ec.squareRoot()) * min(cerebrum.x, cerebrum.y, cerebrum.z)
-                let g = gyralFrequency
-                let fold = sin(g * p.x + gyralPhase[0]) * sin(g * p.y + gyralPhase[1]) + sin(g * 1.3 * p.z + gyralPhase[2]) * sin(g * 0.8 * p.y + gyralPhase[3])
-                let sulcusDepth = 8.0
-                if fold > 0.4 && depth < sulcusDepth * (fold - 0.4) * 1.4 { return .sulcus }
-                return depth < cortex + 2 * max(0, fold) ? .grey : .white
-            }
-            if eb < 1 {
-                let depth = (1 - eb.squareRoot()) * min(cerebellum.x, cerebellum.y, cerebellum.z)
-                let foliation = sin(0.5 * qb.z + gyralPhase[4]) > 0.6 && depth < 5
-                if foliation { return .sulcus }
-                return depth < 6 ? .grey : .white
-            }
-            if inStem { return .white }
-        } else if inStem {
-            return p.z > base - 2 ? .white : .cord
+        let stemR2 = (p.x * p.x) / (stem.0 * stem.0) + ((p.y - stemY) * (p.y - stemY)) / (stem.1 * stem.1)
+        let ponsQ = Vector3(p.x, p.y - stemY - 4, p.z - (stemTop - 20))
+        let inStem = p.z < stemTop && (stemR2 < 1 || Self.e2(ponsQ, pons) < 1)
+        let ec = ecMin, eb = Self.e2(qb, cerebellum)
+        if eb < 1 {
+            let depth = (1 - eb.squareRoot()) * min(cerebellum.x, cerebellum.y, cerebellum.z)
+            let foliation = sin(0.5 * qb.z + gyralPhase[4]) > 0.6 && depth < 5
+            if foliation { return .sulcus }
+            return depth < 6 ? .grey : .white
         }
+        if ec < 1 {
+            // The tentorium: a thin CSF gap between the occipital lobes and the cerebellum, inside the brain's envelope.
+            if Self.e2(qb, grow(cerebellum, 3)) < 1 { return .sulcus }
+            // Interhemispheric fissure in the upper brain.
+            if abs(qc.x) < 1.2 + 1.5 * max(0, qc.z / cerebrum.z) && qc.z > -cerebrum.z * 0.15 { return .sulcus }
+            // Ventricles.
+            let v1 = Vector3(qc.x - 10, qc.y - 2, qc.z - 6), v2 = Vector3(qc.x + 10, qc.y - 2, qc.z - 6)
+            let va = Vector3(5 * ventricleScale, 22, 9 * ventricleScale)
+            if Self.e2(v1, va) < 1 || Self.e2(v2, va) < 1 { return .ventricle }
+            // Cortex: depth below the surface (approximate, in mm).
+            let depth = (1 - ec.squareRoot()) * min(cerebralAxes.x, cerebralAxes.y, cerebralAxes.z)
+            let g = gyralFrequency
+            let fold = sin(g * p.x + gyralPhase[0]) * sin(g * p.y + gyralPhase[1]) + sin(g * 1.3 * p.z + gyralPhase[2]) * sin(g * 0.8 * p.y + gyralPhase[3])
+            let sulcusDepth = 8.0
+            if fold > 0.4 && depth < sulcusDepth * (fold - 0.4) * 1.4 { return .sulcus }
+            return depth < cortex + 2 * max(0, fold) ? .grey : .white
+        }
+        // The brainstem down to the foramen magnum (below the cerebellum) is brain; the spinal cord below is not.
+        if inStem { return p.z > base - 8 ? .white : .cord }
         // Outer layers: CSF, skull (with marrow), fat, skin.
         let layers: [(Double, Tissue)] = [(csf, .csf), (csf + skull, .skull), (csf + skull + fat, .fat), (csf + skull + fat + skin, .skin)]
         for (k, (d, t)) in layers.enumerated() {
-            let inside = Self.e2(qc, grow(cerebrum, d)) < 1 || Self.e2(qb, grow(cerebellum, d)) < 1
+            let inside = inCerebral(d) || Self.e2(qb, grow(cerebellum, d)) < 1
             if inside {
                 if t == .skull {
-                    let inner = Self.e2(qc, grow(cerebrum, csf + skull * 0.35)) < 1 || Self.e2(qb, grow(cerebellum, csf + skull * 0.35)) < 1
-                    let outer = Self.e2(qc, grow(cerebrum, csf + skull * 0.7)) < 1 || Self.e2(qb, grow(cerebellum, csf + skull * 0.7)) < 1
+                    let inner = inCerebral(csf + skull * 0.35) || Self.e2(qb, grow(cerebellum, csf + skull * 0.35)) < 1
+                    let outer = inCerebral(csf + skull * 0.7) || Self.e2(qb, grow(cerebellum, csf + skull * 0.7)) < 1
                     if !inner && outer { return .marrow }
                 }
                 return k == 0 && inStem ? .csf : t
