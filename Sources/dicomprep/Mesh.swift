@@ -33,6 +33,9 @@ struct Mesh: ParsableCommand {
     @Option(help: "Decimate to about this many triangles.")
     var triangles: Int?
 
+    @Option(help: "Also write a shaded picture of the surface (PNG: from the front, the right and above), for reports.")
+    var picture: String?
+
     func validate() throws {
         guard (level == nil) != (label == nil) else { throw ValidationError("give --level V or --label L") }
         guard smooth >= 0 else { throw ValidationError("--smooth cannot be negative") }
@@ -45,6 +48,7 @@ struct Mesh: ParsableCommand {
         m.targetTriangles = triangles
         let r: SurfaceMaker.Result = try orExit { () throws(DicomPrepError) in try m.run(input: input, output: output) }
         for w in r.warnings { Terminal.error("warning: \(w)") }
+        if let picture { try orExit { () throws(DicomPrepError) in try SurfacePicture.render(r.mesh).write(to: picture) } }
         Terminal.out("\(output): \(r.mesh.vertices.count) vertices, \(r.mesh.triangleCount) triangles, area \(String(format: "%.1f", r.mesh.area / 100)) cm², enclosed volume \(String(format: "%.2f", r.mesh.volume / 1000)) mL\(r.mesh.isClosedAndOriented ? ", closed" : "")")
     }
 }

@@ -134,6 +134,7 @@ public enum VolumeBuilder {
         }
         var meta = VolumeMetadata()
         meta.photometric = plan.first.photometric
+        meta.modality = plan.first.modality
         meta.valueMapping = precise ? "modality LUT, Philips precise values ((stored x RescaleSlope + RescaleIntercept) / (RescaleSlope x ScaleSlope 2005,100E))" : "modality LUT"
         let vois = plan.volumes.flatMap { $0.map { SliceVOI(instance: plan.instances[$0.instance], frame: plan.frame($0)) } }
         meta.voi = vois.contains { $0 != nil } ? vois : nil

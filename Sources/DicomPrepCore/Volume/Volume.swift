@@ -98,6 +98,8 @@ public enum VoxelData: Sendable, Equatable {
 public struct VolumeMetadata: Sendable {
     public var photometric: String = "MONOCHROME2"
     public var valueMapping: String = "modality LUT"
+    /// The DICOM Modality (CT, MR, ...) when the volume was built from DICOM.
+    public var modality: String?
     /// The first slice's window (for VOI and viewers).
     public var windowCenter: Double?
     public var windowWidth: Double?

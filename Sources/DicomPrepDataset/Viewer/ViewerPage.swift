@@ -12,6 +12,8 @@ public struct ViewerPage: Sendable {
     public var maxVoxels = 20_000_000
     public var threeDirectory = "/usr/share/javascript/three"
     public var threads = Parallel.cores
+    /// Names to show instead of the file names, by input path.
+    public var displayNames: [String: String] = [:]
 
     public init(inputs: [String], outputDir: String) {
         self.inputs = inputs
@@ -38,16 +40,16 @@ public struct ViewerPage: Sendable {
                 continue
             }
             let all = (fm.enumerator(atPath: input)?.compactMap { $0 as? String } ?? []).sorted(by: NaturalOrder.less)
-            var hasOther = false
+            var hasOther = false, found = 0
             for rel in all {
                 let p = input + "/" + rel
                 var d: ObjCBool = false
                 guard fm.fileExists(atPath: p, isDirectory: &d), !d.boolValue else { continue }
                 if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
-                if ImageLoader.isNifti(p) { images.append(p) } else if TriangleMesh.format(of: p) != nil { meshes.append(p) } else { hasOther = true }
+                if ImageLoader.isNifti(p) { images.append(p); found += 1 } else if TriangleMesh.format(of: p) != nil { meshes.append(p); found += 1 } else { hasOther = true }
             }
             // A folder of DICOM files (no NIfTI or surface in it): converted in memory.
-            if images.isEmpty && meshes.isEmpty && hasOther { dicom.append(input) }
+            if found == 0 && hasOther { dicom.append(input) }
         }
         return (images, meshes, dicom, skipped)
     }
@@ -79,10 +81,10 @@ public struct ViewerPage: Sendable {
         }
         var loaded: [(name: String, volume: Volume)] = []
         for p in imagePaths {
-            do throws(DicomPrepError) { loaded.append((ImageLoader.caseName(p), try Volume.readNifti(p))) } catch { skipped.append("\(p): \(error.reason)") }
+            do throws(DicomPrepError) { loaded.append((displayNames[p] ?? ImageLoader.caseName(p), try Volume.readNifti(p))) } catch { skipped.append("\(p): \(error.reason)") }
         }
         for d in dicomDirs {
-            do throws(DicomPrepError) { loaded.append((URL(fileURLWithPath: d).lastPathComponent, try ImageLoader.load(d, threads: threads).volume)) } catch { skipped.append("\(d): \(error.reason)") }
+            do throws(DicomPrepError) { loaded.append((displayNames[d] ?? URL(fileURLWithPath: d).lastPathComponent, try ImageLoader.load(d, threads: threads).volume)) } catch { skipped.append("\(d): \(error.reason)") }
         }
         let ras = try Reorient("RAS")
         var images: [(name: String, volume: Volume)] = [], labels: [(name: String, volume: Volume)] = []

@@ -23,6 +23,12 @@ public struct SegmentationEvaluation: Codable, Sendable {
         public var prediction: String
         public var scores: [SegmentationScore]
         public var qc: String?
+        /// The case's viewer page (image, truth and prediction), relative to the QC folder.
+        public var viewer: String?
+        /// Inline SVG histogram of the image inside the truth and the prediction (not in the JSON).
+        var histogram: String?
+
+        enum CodingKeys: String, CodingKey { case name, truth, prediction, scores, qc, viewer }
     }
     public struct Summary: Codable, Sendable {
         public var label: Int
@@ -49,7 +55,7 @@ public struct SegmentationEvaluation: Codable, Sendable {
 
     /// Scores every case present in both folders; `images` (optional: a folder of NIfTI files or DICOM
     /// folders by case name) gives the QC pictures their background; `qcDir` receives the page.
-    public static func evaluate(truth: String, predictions: String, images: String? = nil, qcDir: String? = nil,
+    public static func evaluate(truth: String, predictions: String, images: String? = nil, qcDir: String? = nil, viewerPages: Bool = true,
                                 threads: Int = Parallel.cores) throws(DicomPrepError) -> SegmentationEvaluation {
         let t = maps(truth), p = maps(predictions)
         guard !t.isEmpty else { throw .usage("no NIfTI label map in \(truth)") }
@@ -77,14 +83,31 @@ public struct SegmentationEvaluation: Codable, Sendable {
                     scores.append(SegmentationMetrics.score(truth: tl.map { $0 == l }, predicted: pl.map { $0 == l }, dims: Array(tv.dims.prefix(3)),
                                                             spacing: tv.spacing, label: l))
                 }
-                var qc: String?
+                var qc: String?, viewer: String?, histogram: String?
                 if let qcDir {
                     var background: Volume?
-                    if let images, let path = imagePath(images, name) { background = try? ImageLoader.load(path, threads: threads).volume }
+                    let imgPath = images.flatMap { imagePath($0, name) }
+                    if let imgPath { background = try? ImageLoader.load(imgPath, threads: threads).volume }
                     qc = "\(name).png"
                     try QCOverlay.picture(image: background, truth: tv, prediction: pv).write(to: qcDir + "/" + qc!)
+                    if let b = background, b.voxelsPerVolume == n {
+                        let f = Array(b.floatValues.prefix(n))
+                        let inT = zip(f, tl).filter { $0.1 > 0 }.map(\.0), inP = zip(f, pl).filter { $0.1 > 0 }.map(\.0)
+                        let lo = ScaleIntensity.percentile(f, 0.5), hi = ScaleIntensity.percentile(f, 99.9)
+                        histogram = Histogram.svg([.init(label: "image", color: "#888888", values: f), .init(label: "in truth", color: "#20a020", values: inT),
+                                                   .init(label: "in prediction", color: "#e02020", values: inP)],
+                                                  unit: b.metadata.modality == "CT" ? "HU" : "intensity", title: "\(name): intensities", range: (lo, hi))
+                    }
+                    if viewerPages, let imgPath, FileManager.default.fileExists(atPath: "/usr/share/javascript/three/build/three.min.js") {
+                        var page = ViewerPage(inputs: [imgPath, t[name]!, p[name]!], outputDir: qcDir + "/view-" + name)
+                        page.displayNames = [imgPath: name, t[name]!: "truth", p[name]!: "prediction"]
+                        page.threads = threads
+                        if (try? page.run()) != nil { viewer = "view-\(name)/index.html" }
+                    }
                 }
-                ev.cases.append(Case(name: name, truth: t[name]!, prediction: p[name]!, scores: scores, qc: qc))
+                var c = Case(name: name, truth: t[name]!, prediction: p[name]!, scores: scores, qc: qc, viewer: viewer)
+                c.histogram = histogram
+                ev.cases.append(c)
             } catch {
                 ev.failed.append(.init(input: p[name]!, reason: error.description))
             }
@@ -113,7 +136,8 @@ public struct SegmentationEvaluation: Codable, Sendable {
         <style>body{font-family:sans-serif;margin:20px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
         th{background:#f4f4f4}.case{margin:18px 0}img{image-rendering:pixelated;max-width:100%}</style></head><body>
         <h1>Segmentation QC</h1><p>Prediction outlined in <b style="color:#e02020">red</b>, truth in <b style="color:#20c020">green</b>,
-        on the three mid planes through the truth (R to the right of the screen in axial and coronal views, superior up).</p>
+        on the three mid planes through the truth (R to the right of the screen in axial and coronal views, superior up);
+        each case's intensity histogram (all voxels, inside the truth, inside the prediction) and a link to its viewer page.</p>
         <table><tr><th>label</th><th>cases</th><th>mean Dice</th><th>mean IoU</th><th>mean HD95 (mm)</th><th>mean |volume diff| %</th></tr>
 
         """
@@ -122,8 +146,11 @@ public struct SegmentationEvaluation: Codable, Sendable {
         }
         s += "</table>\n"
         for c in ev.cases {
-            s += "<div class=\"case\"><h3>\(c.name)</h3><p>" + c.scores.map { "label \($0.label): Dice \(f($0.dice)), IoU \(f($0.iou)), HD95 \(f($0.hd95)) mm, volume \(String(format: "%.1f", $0.predictedML)) vs \(String(format: "%.1f", $0.truthML)) mL" }.joined(separator: "; ") + "</p>"
+            s += "<div class=\"case\"><h3>\(c.name)</h3><p>" + c.scores.map { "label \($0.label): Dice \(f($0.dice)), IoU \(f($0.iou)), HD95 \(f($0.hd95)) mm, volume \(String(format: "%.1f", $0.predictedML)) vs \(String(format: "%.1f", $0.truthML)) mL" }.joined(separator: "; ")
+            if let v = c.viewer { s += " <a href=\"\(v)\">open in the viewer</a>" }
+            s += "</p>"
             if let q = c.qc { s += "<img src=\"\(q)\" alt=\"\(c.name)\">" }
+            if let h = c.histogram { s += "<div>\(h)</div>" }
             s += "</div>\n"
         }
         return s + "</body></html>\n"

@@ -47,8 +47,13 @@ public struct SegmentationTrainOptions: Sendable {
         return SHA256.hex(Array(t.utf8))
     }
 
-    public func learningRate(epoch e: Int) -> Double {
-        schedule == "poly" ? learningRate * pow(1 - Double(e) / Double(max(epochs, 1)), 0.9) : learningRate
+    /// The rate of epoch e (0-based): poly decay over the epochs, or — with a time budget — over the
+    /// budget (`elapsed`: training seconds before the epoch), so the rate anneals within the time given.
+    public func learningRate(epoch e: Int, elapsed: Double = 0) -> Double {
+        guard schedule == "poly" else { return learningRate }
+        var progress = Double(e) / Double(max(epochs, 1))
+        if let m = maxMinutes, m > 0 { progress = max(progress, min(elapsed / (m * 60), 0.97)) }
+        return learningRate * pow(1 - progress, 0.9)
     }
 }
 
@@ -212,7 +217,7 @@ public struct SegmentationTrainer: Sendable {
                 break
             }
             let started = Date()
-            let lr = o.learningRate(epoch: epoch)
+            let lr = o.learningRate(epoch: epoch, elapsed: state.seconds)
             try model.setLearningRate(lr)
             var order = SeededRandom(seed: o.seed &+ UInt64(epoch) &* 7919)
             let draws = Array((0..<(train.count * o.samplesPerCase))).shuffled(using: &order)

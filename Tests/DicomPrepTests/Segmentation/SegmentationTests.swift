@@ -151,6 +151,13 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(try store.validate(file: evPath).map(\.description), [])
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qc/index.html").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qc/c7.png").path))
+        let qcPage = try String(contentsOfFile: dir.appendingPathComponent("qc/index.html").path, encoding: .utf8)
+        XCTAssertTrue(qcPage.contains("<svg"), "the intensity histogram")
+        if FileManager.default.fileExists(atPath: "/usr/share/javascript/three/build/three.min.js") {
+            XCTAssertEqual(ev.cases[0].viewer, "view-c7/index.html")
+            XCTAssertTrue(qcPage.contains("open in the viewer"))
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qc/view-c7/index.html").path))
+        }
 
         // MONAI: the bundle loads with strict=True and gives the same probabilities.
         try assertMONAIAgrees(bundle: run, dir: dir)
@@ -214,6 +221,20 @@ final class SegmentationTests: XCTestCase {
         let (rc, text) = try TestSupport.run("/usr/bin/python3", ["-c", code, conv.appendingPathComponent(converted).path, out + "/oblique.nii.gz"])
         XCTAssertEqual(rc, 0, text)
         XCTAssertTrue(text.contains("overlay ok"), text)
+    }
+
+    func testPolyDecayRunsOverTheEpochsOrTheTimeBudget() {
+        var o = SegmentationTrainOptions(outputDir: "/tmp/x")
+        o.epochs = 10
+        o.learningRate = 1e-3
+        XCTAssertEqual(o.learningRate(epoch: 0), 1e-3)
+        XCTAssertEqual(o.learningRate(epoch: 5), 1e-3 * pow(0.5, 0.9), accuracy: 1e-12)
+        o.maxMinutes = 10
+        // Half the budget gone after 2 of 10 epochs: the decay follows the time.
+        XCTAssertEqual(o.learningRate(epoch: 2, elapsed: 300), 1e-3 * pow(0.5, 0.9), accuracy: 1e-12)
+        XCTAssertGreaterThan(o.learningRate(epoch: 9, elapsed: 10_000), 0, "never zero")
+        o.schedule = "constant"
+        XCTAssertEqual(o.learningRate(epoch: 9, elapsed: 500), 1e-3)
     }
 
     func testDecathlonDatalistAsMONAIReadsIt() throws {

@@ -110,6 +110,17 @@ final class SurfaceTests: XCTestCase {
         XCTAssertEqual(dec.volume, s.volume, accuracy: s.volume * 0.02)
     }
 
+    func testSurfacePictureShadesTheVisibleSide() {
+        let d = [42, 36, 30]
+        let m = MarchingCubes.extract(Self.phantom(d).map { $0 > 300 ? Float(1) : 0 }, dims: d, level: 0.5)
+        let img = SurfacePicture.render(m, size: 120)
+        XCTAssertEqual(img.width, 3 * 120 + 8)
+        var lit = [0, 0, 0]
+        for v in 0..<3 { for y in 0..<120 { for x in 0..<120 where img[v * 124 + x, y][0] > 40 { lit[v] += 1 } } }
+        for v in 0..<3 { XCTAssertGreaterThan(lit[v], 2000, "view \(v) shows the object") }
+        XCTAssertLessThan(lit[0], 120 * 120, "and the background around it")
+    }
+
     func testMeshCommandOnADICOMLabelMap() throws {
         let exe = try TestSupport.executable()
         let dir = TestSupport.tempDir()
@@ -121,6 +132,10 @@ final class SurfaceTests: XCTestCase {
         let (rc, text) = try TestSupport.run(exe, ["mesh", dir.appendingPathComponent("labels").path, "-o", out, "--label", "2", "--smooth", "5", "--triangles", "500"])
         XCTAssertEqual(rc, 0, text)
         XCTAssertTrue(text.contains("closed"), text)
+        let pic = dir.appendingPathComponent("l.png").path
+        let (prc, ptext) = try TestSupport.run(exe, ["mesh", dir.appendingPathComponent("labels").path, "-o", out, "--label", "2", "--picture", pic])
+        XCTAssertEqual(prc, 0, ptext)
+        XCTAssertGreaterThan((try? FileManager.default.attributesOfItem(atPath: pic)[.size] as? Int) ?? 0, 1000)
         let (bad, msg) = try TestSupport.run(exe, ["mesh", dir.appendingPathComponent("labels").path, "-o", dir.appendingPathComponent("l.xyz").path, "--label", "2"])
         XCTAssertNotEqual(bad, 0)
         XCTAssertTrue(msg.contains(".stl, .ply, .obj or .gii"), msg)
