@@ -11,6 +11,6 @@ struct Dicomprep: ParsableCommand {
         commandName: "dicomprep",
         abstract: "DICOM MRI/CT exports to correctly oriented NIfTI volumes and model-ready datasets.",
         version: DicomPrepVersion.string,
-        subcommands: [Convert.self, Inspect.self, Dataset.self, Manifest.self, Train.self, Predict.self, Evaluate.self, Mask.self, Mesh.self, View.self, Validate.self, Synth.self]
+        subcommands: [Convert.self, Inspect.self, Dataset.self, Manifest.self, Train.self, Predict.self, Evaluate.self, Resample.self, Mask.self, Mesh.self, View.self, Validate.self, Synth.self]
     )
 }

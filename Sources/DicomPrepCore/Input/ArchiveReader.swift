@@ -76,6 +76,64 @@ public enum ArchiveReader {
     }
 
     static func text(_ buf: [CChar]) -> String { String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+
+    /// One member met while walking an archive.
+    public struct Member {
+        /// The path inside the archive.
+        public var inner: String
+        public var isFile: Bool
+        public var size: Int64
+        /// A reason when the name is refused (absolute or parent path, hidden file).
+        public var refused: String?
+        /// Reads the member's bytes (gzip-compressed members decompressed); only while visiting it.
+        public let read: () -> Result<[UInt8], DicomPrepError>
+    }
+
+    /// Walks the archive member by member, streaming (unread data is skipped by libarchive); `visit`
+    /// returns false to stop. Returns the damage met, if any (the members before it were visited).
+    public static func walk(_ path: String, visit: (Member) -> Bool) -> SkippedEntry? {
+        var err = [CChar](repeating: 0, count: 512)
+        var reader: OpaquePointer?
+        guard ca_open(path, &reader, &err, err.count) == CA_OK, let reader else {
+            return SkippedEntry(path: path, reason: "not a readable archive: \(text(err))")
+        }
+        defer { ca_close(reader) }
+        var count = 0
+        while true {
+            var name: UnsafePointer<CChar>?
+            var isFile: Int32 = 0
+            var size: Int64 = 0
+            let rc = ca_next(reader, &name, &isFile, &size, &err, err.count)
+            if rc == CA_END { return nil }
+            if rc != CA_OK {
+                return SkippedEntry(path: path, reason: "archive is damaged after \(count) member(s): \(text(err)); the members before were read")
+            }
+            count += 1
+            let inner = String(cString: name!)
+            let parts = inner.split(separator: "/").map(String.init).filter { !$0.isEmpty && $0 != "." }
+            var refused: String?
+            if parts.contains("..") || inner.hasPrefix("/") { refused = "archive member with an absolute or parent path; not read" }
+            else if parts.last?.hasPrefix(".") == true { refused = "hidden file" }
+            let virtual = path + "/" + inner
+            let member = Member(inner: parts.joined(separator: "/"), isFile: isFile != 0, size: size, refused: refused) {
+                var data: UnsafeMutablePointer<UInt8>?
+                var len = 0
+                var e = [CChar](repeating: 0, count: 512)
+                guard ca_read(reader, &data, &len, memberLimit, &e, e.count) == CA_OK, let data else {
+                    return .failure(.corrupt(path: virtual, reason: "archive member cannot be read: \(text(e))"))
+                }
+                var bytes = [UInt8](UnsafeBufferPointer(start: data, count: len))
+                ca_free(data)
+                if bytes.starts(with: [0x1F, 0x8B]) {
+                    do throws(DicomPrepError) { bytes = try Gzip.decompress(bytes) } catch {
+                        return .failure(.corrupt(path: virtual, reason: "archive member is gzip-compressed and \(error.reason)"))
+                    }
+                }
+                return .success(bytes)
+            }
+            if !visit(member) { return nil }
+        }
+    }
 }
 
 /// The bytes of archive members read this run, by virtual path.
@@ -83,6 +141,16 @@ package final class ArchiveMembers: @unchecked Sendable {
     package static let shared = ArchiveMembers()
     private var bytes: [String: [UInt8]] = [:]
     private let lock = NSLock()
-    func keep(_ path: String, _ b: [UInt8]) { lock.withLock { bytes[path] = b } }
+    package func keep(_ path: String, _ b: [UInt8]) { lock.withLock { bytes[path] = b } }
     package func bytes(_ path: String) -> [UInt8]? { lock.withLock { bytes[path] } }
+    /// Virtual paths of the members kept under a virtual folder, in natural order.
+    package func files(under folder: String) -> [String] {
+        let p = folder.hasSuffix("/") ? folder : folder + "/"
+        return lock.withLock { bytes.keys.filter { $0.hasPrefix(p) } }.sorted(by: NaturalOrder.less)
+    }
+    /// Forgets the members under a virtual folder (once they are converted).
+    package func release(under folder: String) {
+        let p = folder.hasSuffix("/") ? folder : folder + "/"
+        lock.withLock { for k in bytes.keys where k.hasPrefix(p) { bytes[k] = nil } }
+    }
 }

@@ -99,6 +99,18 @@ public enum FileScanner {
         }
 
         for input in inputs {
+            // A virtual folder of archive members kept in memory (`dataset convert` on an archive).
+            if identity(input) == nil {
+                let members = ArchiveMembers.shared.files(under: input)
+                if !members.isEmpty {
+                    let base = input.hasSuffix("/") ? input : input + "/"
+                    for m in members {
+                        let rel = String(m.dropFirst(base.count))
+                        files.append(ScannedFile(path: m, relativeDir: rel.split(separator: "/").dropLast().joined(separator: "/")))
+                    }
+                    continue
+                }
+            }
             guard let id = identity(input) else {
                 skipped.append(SkippedEntry(path: input, reason: "does not exist or cannot be read"))
                 continue

@@ -47,7 +47,7 @@ public struct VoxelGrid: Sendable, Equatable, Codable {
 /// neighbour for label maps; points outside the source get `fill`. The output carries the target affine,
 /// so every voxel keeps its world position (as ITK's ResampleImageFilter, MONAI's SpatialResample).
 public struct ResampleToGrid: VolumeTransform {
-    public enum Interpolation: String, Sendable, Codable { case linear, nearest }
+    public enum Interpolation: String, Sendable, Codable, CaseIterable { case linear, nearest, bspline }
     public let grid: VoxelGrid
     public let interpolation: Interpolation
     public let fill: Float
@@ -69,8 +69,10 @@ public struct ResampleToGrid: VolumeTransform {
         let per = v.voxelsPerVolume, nt = v.dims[3]
         var out = [Float](repeating: fill, count: grid.count * nt)
         for t in 0..<nt {
-            let part = Self.resample(src, offset: t * per, dims: Array(v.dims.prefix(3)), map: m, to: grid.dims, interpolation: interpolation,
-                                     fill: fill, threads: threads)
+            let part = interpolation == .bspline
+                ? BSpline.resample(Array(src[(t * per)..<((t + 1) * per)]), dims: Array(v.dims.prefix(3)), map: m, to: grid.dims, fill: fill, threads: threads)
+                : Self.resample(src, offset: t * per, dims: Array(v.dims.prefix(3)), map: m, to: grid.dims, interpolation: interpolation,
+                                fill: fill, threads: threads)
             out.replaceSubrange((t * grid.count)..<((t + 1) * grid.count), with: part)
         }
         var meta = v.metadata
@@ -126,6 +128,128 @@ public struct ResampleToGrid: VolumeTransform {
         let r = Array(result)
         result.deallocate()
         return r
+    }
+}
+
+/// Cubic B-spline interpolation (as ITK's BSplineInterpolateImageFunction of order 3): the image is first
+/// turned into B-spline coefficients by the exact recursive prefilter (Unser; pole √3 − 2, mirror boundaries)
+/// along each axis, so the spline passes through every voxel value; then each point sums 4×4×4 coefficients
+/// weighted by the cubic B-spline.
+public enum BSpline {
+    static let pole = 3.0.squareRoot() - 2
+
+    /// In-place coefficients of one line (mirror-symmetric boundary).
+    static func prefilter(_ c: inout [Double]) {
+        let n = c.count
+        guard n > 1 else { return }
+        let z = pole, lambda = (1 - z) * (1 - 1 / z)
+        for i in 0..<n { c[i] *= lambda }
+        // Causal initialisation, mirror boundary: a truncated sum for long lines, the exact one for short.
+        let horizon = Int((log(1e-12) / log(abs(z))).rounded(.up))
+        if horizon < n {
+            var zn = z, sum = c[0]
+            for k in 1..<horizon { sum += zn * c[k]; zn *= z }
+            c[0] = sum
+        } else {
+            var zn = z
+            let iz = 1 / z
+            var z2n = pow(z, Double(n - 1))
+            var sum = c[0] + z2n * c[n - 1]
+            z2n *= z2n * iz
+            if n > 2 { for k in 1...(n - 2) { sum += (zn + z2n) * c[k]; zn *= z; z2n *= iz } }
+            c[0] = sum / (1 - zn * zn)
+        }
+        for k in 1..<n { c[k] += z * c[k - 1] }
+        c[n - 1] = (z / (z * z - 1)) * (z * c[n - 2] + c[n - 1])
+        for k in stride(from: n - 2, through: 0, by: -1) { c[k] = z * (c[k + 1] - c[k]) }
+    }
+
+    /// B-spline coefficients of a 3D array (x fastest).
+    public static func coefficients(_ f: [Float], dims d: [Int]) -> [Double] {
+        var c = f.map(Double.init)
+        let stride = [1, d[0], d[0] * d[1]]
+        for axis in 0..<3 where d[axis] > 1 {
+            let others = (0..<3).filter { $0 != axis }
+            var line = [Double](repeating: 0, count: d[axis])
+            for b in 0..<d[others[1]] {
+                for a in 0..<d[others[0]] {
+                    let base = a * stride[others[0]] + b * stride[others[1]]
+                    for i in 0..<d[axis] { line[i] = c[base + i * stride[axis]] }
+                    prefilter(&line)
+                    for i in 0..<d[axis] { c[base + i * stride[axis]] = line[i] }
+                }
+            }
+        }
+        return c
+    }
+
+    @inline(__always) static func weights(_ t: Double) -> (Double, Double, Double, Double) {
+        let t2 = t * t, t3 = t2 * t
+        return ((1 - t) * (1 - t) * (1 - t) / 6, (3 * t3 - 6 * t2 + 4) / 6, (-3 * t3 + 3 * t2 + 3 * t + 1) / 6, t3 / 6)
+    }
+
+    @inline(__always) static func mirror(_ i: Int, _ n: Int) -> Int {
+        if n == 1 { return 0 }
+        var k = i
+        let period = 2 * n - 2
+        k = ((k % period) + period) % period
+        return k < n ? k : period - k
+    }
+
+    public static func resample(_ src: [Float], dims n: [Int], map m: Matrix4, to d: [Int], fill: Float, threads: Int = Parallel.cores) -> [Float] {
+        let c = coefficients(src, dims: n)
+        let result = UnsafeMutableBufferPointer<Float>.allocate(capacity: d[0] * d[1] * d[2])
+        result.initialize(repeating: fill)
+        let dst = SendableBuffer(result)
+        c.withUnsafeBufferPointer { cp in
+            let cb = SendableConstBuffer(cp)
+            Parallel.forEach(count: d[2], threads: threads) { k in
+                let p = cb.buffer
+                for j in 0..<d[1] {
+                    for i in 0..<d[0] {
+                        let x = m[0, 0] * Double(i) + m[0, 1] * Double(j) + m[0, 2] * Double(k) + m[0, 3]
+                        let y = m[1, 0] * Double(i) + m[1, 1] * Double(j) + m[1, 2] * Double(k) + m[1, 3]
+                        let z = m[2, 0] * Double(i) + m[2, 1] * Double(j) + m[2, 2] * Double(k) + m[2, 3]
+                        guard x > -0.5, y > -0.5, z > -0.5, x < Double(n[0]) - 0.5, y < Double(n[1]) - 0.5, z < Double(n[2]) - 0.5 else { continue }
+                        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down)), z0 = Int(z.rounded(.down))
+                        let wx = weights(x - Double(x0)), wy = weights(y - Double(y0)), wz = weights(z - Double(z0))
+                        let ax = [wx.0, wx.1, wx.2, wx.3], ay = [wy.0, wy.1, wy.2, wy.3], az = [wz.0, wz.1, wz.2, wz.3]
+                        var acc = 0.0
+                        for c3 in 0..<4 {
+                            let zi = mirror(z0 - 1 + c3, n[2])
+                            for c2 in 0..<4 {
+                                let yi = mirror(y0 - 1 + c2, n[1])
+                                let row = n[0] * (yi + n[1] * zi)
+                                var line = 0.0
+                                for c1 in 0..<4 { line += ax[c1] * p[row + mirror(x0 - 1 + c1, n[0])] }
+                                acc += ay[c2] * az[c3] * line
+                            }
+                        }
+                        dst.buffer[(k * d[1] + j) * d[0] + i] = Float(acc)
+                    }
+                }
+            }
+        }
+        let r = Array(result)
+        result.deallocate()
+        return r
+    }
+}
+
+/// Resamples onto an axis-aligned RAS grid of the given spacing covering the volume (isotropic voxels for
+/// CT analysis, for instance): `ResampleToGrid` onto `VoxelGrid.canonical`.
+public struct ResampleToSpacing: VolumeTransform {
+    public let spacing: [Double]
+    public let interpolation: ResampleToGrid.Interpolation
+    public init(_ spacing: [Double], interpolation: ResampleToGrid.Interpolation = .linear) {
+        self.spacing = spacing
+        self.interpolation = interpolation
+    }
+    public var name: String { "resample(\(spacing.map { String(format: "%g", $0) }.joined(separator: "x")) mm, \(interpolation.rawValue))" }
+    public func apply(_ v: Volume) throws(DicomPrepError) -> Volume {
+        guard spacing.count == 3, spacing.allSatisfy({ $0 > 0 }) else { throw .usage("the spacing needs three positive values") }
+        let fill = v.floatValues.min() ?? 0
+        return try ResampleToGrid(.canonical(covering: VoxelGrid(of: v), spacing: spacing), interpolation: interpolation, fill: fill).apply(v)
     }
 }
 

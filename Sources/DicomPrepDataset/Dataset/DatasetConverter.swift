@@ -81,26 +81,52 @@ public struct DatasetConverter: Sendable {
         if let s = options.shard, !(s.count >= 1 && s.index >= 0 && s.index < s.count) { throw .usage("--shard K/N needs 0 <= K < N") }
         if let g = options.groupSize, g < 1 { throw .usage("--group-size must be positive") }
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: options.root, isDirectory: &isDir), isDir.boolValue else {
-            throw .usage("dataset root \(options.root) is not a folder")
+        guard FileManager.default.fileExists(atPath: options.root, isDirectory: &isDir), isDir.boolValue || ArchiveReader.isArchive(options.root) else {
+            throw .usage("dataset root \(options.root) is not a folder or an archive (zip, tar, tar.gz)")
         }
+    }
+
+    /// Whether the dataset is read from an archive file rather than a folder.
+    var fromArchive: Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: options.root, isDirectory: &isDir) && !isDir.boolValue
     }
 
     /// Finds the cases of every split; folders that do not look like cases are returned as skipped.
     public func discover() throws(DicomPrepError) -> (cases: [CaseFolder], skipped: [DatasetManifest.Skipped], excluded: [DatasetManifest.Skipped]) {
+        try discover(archive: fromArchive ? DatasetArchive.index(options.root, layout: options.layout) : nil)
+    }
+
+    func discover(archive: DatasetArchive?) throws(DicomPrepError) -> (cases: [CaseFolder], skipped: [DatasetManifest.Skipped], excluded: [DatasetManifest.Skipped]) {
         let layout = options.layout
-        let labels = try layout.readLabels(root: options.root)
+        let labels: [String: Int]
+        if let archive {
+            if let lf = layout.labels {
+                guard let text = archive.labelText else { throw .io(path: archive.root + lf.file, reason: "label file not found in the archive") }
+                labels = try layout.readLabels(text: text, path: archive.root + lf.file)
+            } else { labels = [:] }
+        } else {
+            labels = try layout.readLabels(root: options.root)
+        }
         let re = try? NSRegularExpression(pattern: layout.caseFolderPattern)
         var cases: [CaseFolder] = [], skipped: [DatasetManifest.Skipped] = [], excluded: [DatasetManifest.Skipped] = []
         let excludedIDs = Dictionary(layout.exclude.map { (layout.normalizeID($0.id), $0.reason) }, uniquingKeysWith: { a, _ in a })
         var foundSplit = false
         for split in layout.splits {
-            let dir = options.root + "/" + split.folder
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            let dir = (archive.map { String($0.root.dropLast()) } ?? options.root) + "/" + split.folder
+            let names: [String], folders: Set<String>
+            if let archive {
+                guard let e = archive.splitEntries[split.folder] else { continue }
+                names = Array(e.folders.union(e.files))
+                folders = e.folders
+            } else {
+                guard let n = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+                names = n
+                folders = Set(n.filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: &d) && d.boolValue })
+            }
             foundSplit = true
             for name in names.sorted(by: NaturalOrder.less) {
-                var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), isDir.boolValue else {
+                guard folders.contains(name) else {
                     if !name.hasPrefix(".") { skipped.append(.init(id: name, split: split.name, reason: "not a case folder (a file)")) }
                     continue
                 }
@@ -128,6 +154,9 @@ public struct DatasetConverter: Sendable {
         if !foundSplit {
             throw .usage("\(options.root) holds none of the layout's split folders (\(layout.splits.map(\.folder).joined(separator: ", ")))")
         }
+        if let archive {
+            for r in archive.refused { skipped.append(.init(id: r.path, split: "", reason: r.reason)) }
+        }
         return (cases, skipped, excluded)
     }
 
@@ -139,14 +168,17 @@ public struct DatasetConverter: Sendable {
             throw .io(path: out, reason: "cannot create the output folder")
         }
         AtomicFile.removeStaleTemporaries(under: out)
-        let (cases, skipped, excluded) = try discover()
+        let archive = fromArchive ? DatasetArchive.index(options.root, layout: options.layout) : nil
+        let (cases, skippedFound, excluded) = try discover(archive: archive)
+        var skipped = skippedFound
         let settings = options.settings
         let fingerprint = settings.fingerprint
         let records = UnsafeSendableBox([CaseRecord?](repeating: nil, count: cases.count))
         let progress = UnsafeSendableBox((done: 0, resumed: 0))
-        let jobs = max(1, min(options.jobs, cases.count))
+        let jobs = max(1, min(options.jobs, max(cases.count, 1)))
         let decodeThreads = max(1, Parallel.cores / jobs)
-        Parallel.forEach(count: cases.count, threads: jobs) { i in
+        let sourceRoot = archive.map { String($0.root.dropLast()) } ?? options.root
+        @Sendable func process(_ i: Int, notes: [String] = []) {
             let c = cases[i]
             var resumed = false
             var record: CaseRecord
@@ -154,7 +186,8 @@ public struct DatasetConverter: Sendable {
                 record = old
                 resumed = true
             } else {
-                record = convertCase(c, settings: settings, fingerprint: fingerprint, threads: decodeThreads)
+                record = convertCase(c, settings: settings, fingerprint: fingerprint, threads: decodeThreads, sourceRoot: sourceRoot)
+                for n in notes { record.failures.append(.init(sequence: nil, reason: n)) }
                 _ = catching { () throws(DicomPrepError) in try JSONOutput.write(record, to: recordPath(c)) }
             }
             records.withLock { $0[i] = record }
@@ -165,6 +198,45 @@ public struct DatasetConverter: Sendable {
             }
             onProgress(DatasetProgress(done: done, total: cases.count, caseID: c.id, resumed: resumed,
                                        failures: record.failures.map { "\($0.sequence ?? "case"): \($0.reason)" }))
+        }
+        if let archive {
+            // Stream the archive once more: a case is converted as soon as all its members have arrived
+            // (at most `jobs` cases at a time, the reader waiting), then its members are forgotten.
+            var pending: [String: Int] = [:]
+            for (i, c) in cases.enumerated() {
+                if options.resume && previousRecord(c, fingerprint: fingerprint) != nil { process(i) } else { pending[c.path] = i }
+            }
+            var seen: [String: Int] = [:], notes: [String: [String]] = [:]
+            let slots = DispatchSemaphore(value: jobs), group = DispatchGroup()
+            let queue = DispatchQueue(label: "dicomprep.dataset.archive", attributes: .concurrent)
+            func dispatch(_ folder: String) {
+                guard let i = pending.removeValue(forKey: folder) else { return }
+                let n = notes[folder] ?? []
+                slots.wait()
+                queue.async(group: group) {
+                    process(i, notes: n)
+                    ArchiveMembers.shared.release(under: folder)
+                    slots.signal()
+                }
+            }
+            let damage = ArchiveReader.walk(options.root) { m in
+                guard m.isFile, m.refused == nil, let folder = archive.caseFolder(of: m.inner), pending[folder] != nil else { return true }
+                switch m.read() {
+                case let .success(bytes): ArchiveMembers.shared.keep(options.root + "/" + m.inner, bytes)
+                case let .failure(e): notes[folder, default: []].append(e.description)
+                }
+                seen[folder, default: 0] += 1
+                if seen[folder] == archive.memberCount[folder] { dispatch(folder) }
+                return true
+            }
+            if let d = damage ?? archive.damage {
+                skipped.append(.init(id: d.path, split: "", reason: d.reason))
+                for folder in Array(pending.keys) { notes[folder, default: []].append("the archive is damaged before all of this case's files: \(d.reason)") }
+            }
+            for folder in pending.keys.sorted() { dispatch(folder) }
+            group.wait()
+        } else {
+            Parallel.forEach(count: cases.count, threads: jobs) { i in process(i) }
         }
         // Cases in (split, id) order, the same whether converted at once or in shards.
         let all = records.take().compactMap { $0 }.sorted { ($0.split, $0.id) < ($1.split, $1.id) }
@@ -207,16 +279,17 @@ public struct DatasetConverter: Sendable {
     }
 
     /// Converts one case; a sequence that fails is recorded and the others go on.
-    func convertCase(_ c: CaseFolder, settings: DatasetSettings, fingerprint: String, threads: Int) -> CaseRecord {
+    func convertCase(_ c: CaseFolder, settings: DatasetSettings, fingerprint: String, threads: Int, sourceRoot: String) -> CaseRecord {
         var record = CaseRecord(id: c.id, split: c.split, label: c.label, sequences: [], failures: [], optionsFingerprint: fingerprint)
         for seq in settings.sequences {
             let folder = c.path + "/" + seq
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            let onDisk = FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) && isDir.boolValue
+            guard onDisk || !ArchiveMembers.shared.files(under: folder).isEmpty else {
                 record.failures.append(.init(sequence: seq, reason: "folder \(seq) is missing"))
                 continue
             }
-            switch catching({ () throws(DicomPrepError) in try convertSequence(c, seq, folder: folder, settings: settings, threads: threads) }) {
+            switch catching({ () throws(DicomPrepError) in try convertSequence(c, seq, folder: folder, settings: settings, threads: threads, sourceRoot: sourceRoot) }) {
             case let .success(s): record.sequences.append(s)
             case let .failure(e): record.failures.append(.init(sequence: seq, reason: e.description))
             }
@@ -234,7 +307,7 @@ public struct DatasetConverter: Sendable {
         return FileRecord(path: relative(path), sha256: SHA256.hex([UInt8](data)))
     }
 
-    func convertSequence(_ c: CaseFolder, _ seq: String, folder: String, settings: DatasetSettings, threads: Int) throws(DicomPrepError) -> SequenceRecord {
+    func convertSequence(_ c: CaseFolder, _ seq: String, folder: String, settings: DatasetSettings, threads: Int, sourceRoot: String) throws(DicomPrepError) -> SequenceRecord {
         let prepared = try ModelInputPreparer.prepare(folder: folder, name: "\(c.id)/\(seq)", settings: settings, threads: threads)
         let dir = caseDir(c)
         let writer = NiftiWriter(gzip: true, compressionLevel: settings.compressionLevel, threads: threads)
@@ -262,7 +335,7 @@ public struct DatasetConverter: Sendable {
             qc = try fileRecord(p)
         }
         return SequenceRecord(
-            sequence: seq, source: String(folder.dropFirst(options.root.count).drop { $0 == "/" }), sourceFiles: prepared.plan.usedPaths.count,
+            sequence: seq, source: String(folder.dropFirst(sourceRoot.count).drop { $0 == "/" }), sourceFiles: prepared.plan.usedPaths.count,
             volume: try fileRecord(volumePath), sidecar: try fileRecord(sidecarPath),
             shape: prepared.full.dims, spacing: prepared.full.spacing, acquisitionPlane: prepared.plan.geometry.acquisitionPlane,
             input: try fileRecord(inputPath), inputShape: prepared.input.dims, inputSpacing: prepared.input.spacing,

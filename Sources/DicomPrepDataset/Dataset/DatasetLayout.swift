@@ -88,7 +88,13 @@ public struct DatasetLayout: Codable, Sendable, Equatable {
         guard let lf = labels else { return [:] }
         let path = root + "/" + lf.file
         guard let data = FileManager.default.contents(atPath: path) else { throw .io(path: path, reason: "label file cannot be read") }
-        let (header, rows) = CSV.records(String(decoding: data, as: UTF8.self))
+        return try readLabels(text: String(decoding: data, as: UTF8.self), path: path)
+    }
+
+    /// Labels from the label file's text (e.g. read from inside an archive).
+    public func readLabels(text: String, path: String) throws(DicomPrepError) -> [String: Int] {
+        guard let lf = labels else { return [:] }
+        let (header, rows) = CSV.records(text)
         guard header.contains(lf.idColumn), header.contains(lf.labelColumn) else {
             throw .io(path: path, reason: "expected columns \(lf.idColumn) and \(lf.labelColumn), found \(header.joined(separator: ", "))")
         }

@@ -61,6 +61,83 @@ final class DatasetTests: XCTestCase {
         XCTAssertTrue(html.contains(m.cases[0].id))
     }
 
+    /// The model inputs' checksums per case and sequence, for comparing runs.
+    static func checksums(_ m: DatasetManifest) -> [String: String] {
+        var out: [String: String] = [:]
+        for c in m.cases { for q in c.sequences { out["\(c.split)/\(c.id)/\(q.sequence)"] = q.input.sha256 + " " + q.volume.sha256 } }
+        return out
+    }
+
+    func testConvertReadsTheDownloadAsAnArchiveWithoutExtracting() throws {
+        let folderOut = TestSupport.tempDir("ds-folder")
+        let reference = try DatasetConverter(options: try options(folderOut)).run()
+        let work = TestSupport.tempDir("ds-archives")
+        // Kaggle's zip (members at the top, plus hostile names), and a tar.gz under a folder with every DICOM
+        // member gzip-compressed on its own (.dcm.gz).
+        let code = """
+        import sys, os, zipfile, tarfile, gzip, io
+        root, work = sys.argv[1], sys.argv[2]
+        with zipfile.ZipFile(os.path.join(work, 'rsna.zip'), 'w', zipfile.ZIP_DEFLATED) as z:
+            for d, _, files in sorted(os.walk(root)):
+                for f in sorted(files):
+                    p = os.path.join(d, f); z.write(p, os.path.relpath(p, root))
+            z.writestr('../evil.dcm', b'x' * 200)
+            z.writestr('/etc/evil.dcm', b'x' * 200)
+        with tarfile.open(os.path.join(work, 'rsna.tar.gz'), 'w:gz') as t:
+            for d, _, files in sorted(os.walk(root)):
+                for f in sorted(files):
+                    p = os.path.join(d, f); data = open(p, 'rb').read(); name = 'download/' + os.path.relpath(p, root)
+                    if f.endswith('.dcm'):
+                        data = gzip.compress(data); name += '.gz'
+                    info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+        """
+        let (rc, text) = try TestSupport.run("/usr/bin/python3", ["-c", code, Self.root.path, work.path])
+        XCTAssertEqual(rc, 0, text)
+        for archive in ["rsna.zip", "rsna.tar.gz"] {
+            let out = TestSupport.tempDir("ds-" + archive)
+            var o = try options(out)
+            o.root = work.appendingPathComponent(archive).path
+            let m = try DatasetConverter(options: o).run()
+            XCTAssertEqual(m.cases.map(\.id), reference.cases.map(\.id), archive)
+            XCTAssertEqual(m.cases.map(\.label), reference.cases.map(\.label), archive)
+            XCTAssertEqual(Self.checksums(m), Self.checksums(reference), "\(archive): the same model inputs and volumes as the extracted folder")
+            XCTAssertEqual(m.cases.first?.sequences.first?.source, reference.cases.first?.sequences.first?.source)
+            if archive == "rsna.zip" {
+                let refused = m.failed.filter { $0.reason.contains("absolute or parent path") }
+                XCTAssertEqual(refused.count, 2, "hostile member names are named and not read: \(m.failed)")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: out.deletingLastPathComponent().appendingPathComponent("evil.dcm").path))
+            }
+        }
+        // A damaged member: one file's compressed bytes overwritten. Its case names it; every other case is identical.
+        let zipPath = work.appendingPathComponent("rsna.zip").path
+        let damaged = work.appendingPathComponent("damaged.zip").path
+        let corrupt = """
+        import sys, zipfile
+        src, dst = sys.argv[1], sys.argv[2]
+        data = bytearray(open(src, 'rb').read())
+        z = zipfile.ZipFile(src)
+        info = [i for i in z.infolist() if i.filename.endswith('T2w/Image-3.dcm')][0]
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        for k in range(start + 10, start + 60): data[k] ^= 0x5A
+        open(dst, 'wb').write(data)
+        print(info.filename)
+        """
+        let (rc2, member) = try TestSupport.run("/usr/bin/python3", ["-c", corrupt, zipPath, damaged])
+        XCTAssertEqual(rc2, 0, member)
+        let caseID = member.split(separator: "/")[1]
+        let out = TestSupport.tempDir("ds-damaged")
+        var o = try options(out)
+        o.root = damaged
+        let m = try DatasetConverter(options: o).run()
+        let hit = try XCTUnwrap(m.cases.first { $0.id == caseID } ?? nil, "the damaged case is still there (its other sequences)")
+        let record = try JSONDecoder().decode(CaseRecord.self, from: Data(contentsOf: out.appendingPathComponent("\(hit.split)/\(hit.id)/case.json")))
+        XCTAssertTrue(record.failures.contains { $0.reason.contains("Image-3.dcm") }, "\(record.failures)")
+        var same = Self.checksums(m), ref = Self.checksums(reference)
+        for k in Array(same.keys) where k.hasPrefix("\(hit.split)/\(caseID)/T2w") { same[k] = nil }
+        for k in Array(ref.keys) where k.hasPrefix("\(hit.split)/\(caseID)/T2w") { ref[k] = nil }
+        XCTAssertEqual(same, ref)
+    }
+
     func testExcludedCasesAndMissingSequences() throws {
         // Copy a case under a known-broken id, and remove a sequence from another.
         let root = TestSupport.tempDir("rsna-copy")
