@@ -73,6 +73,7 @@ demo: release
 
 bench: release monai-env
 	bash scripts/bench.sh $(BIN)
+	bash scripts/bench-archive.sh $(BIN)
 	bash scripts/bench-segment.sh $(BIN)
 
 # The segmentation part of the benchmark alone (~35 min: 25 min of training, the peers): BENCHMARKS.md's section.

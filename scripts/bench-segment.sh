@@ -130,15 +130,4 @@ SECTION="$OUT/section.md"
 } > "$SECTION"
 cat "$SECTION"
 # Replace (or append) the section in BENCHMARKS.md.
-py - "$SECTION" <<'PY'
-import sys, re, os
-section = open(sys.argv[1]).read().rstrip() + "\n"
-text = open("BENCHMARKS.md").read() if os.path.exists("BENCHMARKS.md") else "# Benchmarks\n"
-start = text.find("## Segmentation")
-if start >= 0:
-    nxt = text.find("\n## ", start + 1)
-    text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
-else:
-    text = text.rstrip() + "\n\n" + section
-open("BENCHMARKS.md", "w").write(text)
-PY
+/usr/bin/python3 "$(dirname "$0")/replace-section.py" "$SECTION" "## Segmentation"

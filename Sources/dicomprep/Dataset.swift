@@ -26,7 +26,7 @@ struct DatasetConvert: ParsableCommand {
         """
     )
 
-    @Argument(help: "Dataset root (holds train/, test/ and the label CSV).")
+    @Argument(help: "Dataset root (holds train/, test/ and the label CSV), or the download itself as a zip/tar/tar.gz, read without extracting.")
     var root: String
 
     @Option(name: .shortAndLong, help: "Output folder.")

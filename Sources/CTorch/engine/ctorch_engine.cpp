@@ -396,21 +396,32 @@ static torch::Tensor input(ctorch_model *m, const float *x, int64_t b, int64_t c
     return torch::from_blob(const_cast<float *>(x), {b, c, d, h, w}, torch::kFloat32).to(m->device);
 }
 
+// One Adam step on the loss that `lossOf` computes with the network in training mode; false (with the
+// message set) when no optimiser is configured.
+template <typename F> static bool adamStep(ctorch_model *m, F lossOf, torch::Tensor *lossOut, char *err, size_t errcap) {
+    if (!m->adam) {
+        setErr(err, errcap, "the optimiser is not configured");
+        return false;
+    }
+    m->net->train();
+    m->adam->zero_grad();
+    *lossOut = lossOf();
+    lossOut->backward();
+    m->adam->step();
+    return true;
+}
+
 static int trainStep(ctorch_model *m, const float *x, const float *y, int64_t b, int64_t c, int64_t d, int64_t h, int64_t w,
                      float *lossOut, float *logitsOut, char *err, size_t errcap) {
     GUARD_BEGIN
-    if (!m->adam) {
-        setErr(err, errcap, "the optimiser is not configured");
-        return -1;
-    }
-    m->net->train();
     torch::Tensor in = input(m, x, b, c, d, h, w);
     torch::Tensor target = torch::from_blob(const_cast<float *>(y), {b, m->classes}, torch::kFloat32).to(m->device);
-    m->adam->zero_grad();
-    torch::Tensor logits = m->forward(in);
-    torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, target);
-    loss.backward();
-    m->adam->step();
+    torch::Tensor logits, loss;
+    auto bce = [&] {
+        logits = m->forward(in);
+        return torch::binary_cross_entropy_with_logits(logits, target);
+    };
+    if (!adamStep(m, bce, &loss, err, errcap)) return -1;
     *lossOut = loss.item<float>();
     if (logitsOut) {
         torch::Tensor l = logits.detach().to(torch::kCPU).contiguous();
@@ -448,22 +459,14 @@ static torch::Tensor diceCE(const torch::Tensor &logits, const torch::Tensor &ta
 static int trainStepSegment(ctorch_model *m, const float *x, const uint8_t *labels, int64_t b, int64_t c, int64_t d, int64_t h, int64_t w,
                             float *lossOut, float *diceOut, char *err, size_t errcap) {
     GUARD_BEGIN
-    if (!m->adam) {
-        setErr(err, errcap, "the optimiser is not configured");
-        return -1;
-    }
-    m->net->train();
     torch::Tensor in = input(m, x, b, c, d, h, w);
     torch::Tensor target = torch::from_blob(const_cast<uint8_t *>(labels), {b, d, h, w}, torch::kUInt8).to(torch::kLong).to(m->device);
     if (target.max().item<int64_t>() >= m->classes) {
         setErr(err, errcap, "a label value is not below the number of classes " + std::to_string(m->classes));
         return -1;
     }
-    m->adam->zero_grad();
-    torch::Tensor perClass;
-    torch::Tensor loss = diceCE(m->forward(in), target, m->classes, &perClass);
-    loss.backward();
-    m->adam->step();
+    torch::Tensor perClass, loss;
+    if (!adamStep(m, [&] { return diceCE(m->forward(in), target, m->classes, &perClass); }, &loss, err, errcap)) return -1;
     *lossOut = loss.item<float>();
     if (diceOut) {
         torch::Tensor pc = perClass.to(torch::kCPU).to(torch::kFloat32).contiguous();

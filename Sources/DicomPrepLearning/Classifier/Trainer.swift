@@ -94,19 +94,9 @@ public struct Trainer: Sendable {
         try model.configureAdam(learningRate: o.learningRate)
 
         let out = o.outputDir
-        let ckpt = out + "/checkpoint"
-        do { try FileManager.default.createDirectory(atPath: ckpt, withIntermediateDirectories: true) } catch {
-            throw .io(path: ckpt, reason: "cannot create the run folder")
-        }
-        AtomicFile.removeStaleTemporaries(under: out)
+        let checkpoint = try TrainingCheckpoint.open(out)
         var state = State(fingerprint: o.fingerprint, epochsDone: 0, bestAUROC: nil, bestLoss: nil, bestEpoch: 0, history: [])
-        if o.resume, let data = FileManager.default.contents(atPath: ckpt + "/state.json") {
-            guard let s = try? JSONDecoder().decode(State.self, from: data) else { throw .io(path: ckpt + "/state.json", reason: "unreadable training state") }
-            guard s.fingerprint == o.fingerprint else {
-                throw .usage("\(out) was trained with other data or options; --resume needs the same ones (or use a new run folder)")
-            }
-            try model.loadWeights(from: ckpt + "/model.pt")
-            try model.loadOptimizer(from: ckpt + "/optimizer.pt")
+        if o.resume, let s = try checkpoint.resume(State.self, fingerprint: o.fingerprint, of: \.fingerprint, model: model) {
             state = s
             onEvent(.resumed(fromEpoch: s.epochsDone))
         }
@@ -175,15 +165,8 @@ public struct Trainer: Sendable {
                 state.bestEpoch = epoch + 1
                 try model.saveWeights(to: out + "/model.pt")
             }
-            try model.saveWeights(to: out + "/last.pt")
-            // The checkpoint: weights, optimiser, then the state that names them (written last, atomically).
-            try model.saveWeights(to: ckpt + "/model.pt")
-            try model.saveOptimizer(to: ckpt + "/optimizer.pt")
             state.epochsDone = epoch + 1
-            try JSONOutput.write(state, to: ckpt + "/state.json")
-            var lines = ""
-            for h in state.history { lines += try JSONOutput.encodeLine(h) + "\n" }
-            try AtomicFile.write(text: lines, to: out + "/metrics.jsonl")
+            try checkpoint.save(state, history: state.history, model: model)
             try CurvesPlot.write(state.history, to: out + "/curves.svg")
             let meta = metadata(state: state, train: train, val: val, list: trainList, sequence: sequence, parameters: model.parameterCount,
                                 device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion)

@@ -186,19 +186,10 @@ public struct SegmentationTrainer: Sendable {
                                         residualUnits: net.residualUnits, norm: net.norm, device: device)
         try model.configureAdam(learningRate: o.learningRate, weightDecay: o.weightDecay)
 
-        let out = o.outputDir, ckpt = out + "/checkpoint"
-        do { try FileManager.default.createDirectory(atPath: ckpt, withIntermediateDirectories: true) } catch {
-            throw .io(path: ckpt, reason: "cannot create the run folder")
-        }
-        AtomicFile.removeStaleTemporaries(under: out)
+        let out = o.outputDir
+        let checkpoint = try TrainingCheckpoint.open(out)
         var state = State(fingerprint: o.fingerprint, epochsDone: 0, bestDice: nil, bestEpoch: 0, seconds: 0, history: [])
-        if o.resume, let data = FileManager.default.contents(atPath: ckpt + "/state.json") {
-            guard let s = try? JSONDecoder().decode(State.self, from: data) else { throw .io(path: ckpt + "/state.json", reason: "unreadable training state") }
-            guard s.fingerprint == o.fingerprint else {
-                throw .usage("\(out) was trained with other data or options; --resume needs the same ones (or use a new run folder)")
-            }
-            try model.loadWeights(from: ckpt + "/model.pt")
-            try model.loadOptimizer(from: ckpt + "/optimizer.pt")
+        if o.resume, let s = try checkpoint.resume(State.self, fingerprint: o.fingerprint, of: \.fingerprint, model: model) {
             state = s
             onEvent(.resumed(fromEpoch: s.epochsDone))
         }
@@ -272,15 +263,9 @@ public struct SegmentationTrainer: Sendable {
                 state.bestEpoch = epoch + 1
                 try model.saveWeights(to: out + "/model.pt")
             }
-            try model.saveWeights(to: out + "/last.pt")
-            try model.saveWeights(to: ckpt + "/model.pt")
-            try model.saveOptimizer(to: ckpt + "/optimizer.pt")
             state.epochsDone = epoch + 1
             state.seconds += m.seconds
-            try JSONOutput.write(state, to: ckpt + "/state.json")
-            var lines = ""
-            for h in state.history { lines += try JSONOutput.encodeLine(h) + "\n" }
-            try AtomicFile.write(text: lines, to: out + "/metrics.jsonl")
+            try checkpoint.save(state, history: state.history, model: model)
             try AtomicFile.write(text: CurvesPlot.segmentationSVG(state.history), to: out + "/curves.svg")
             let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount,
                                 device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: "running")
