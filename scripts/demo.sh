@@ -70,7 +70,8 @@ echo "held-out AUROC: $AUROC"
 echo
 echo "== 5. segmentation: synthetic heads (NIfTI training set, raw DICOM test heads) -> U-Net skull strip -> masks -> Dice"
 "$BIN" synth heads "$OUT/heads" --train 16 --test 4 --seed 11
-"$BIN" train --task segment --datalist "$OUT/heads/dataset.json" -o "$OUT/seg-run" --epochs 14 --max-minutes ${DEMO_SEG_MINUTES:-7} --seed 518
+"$BIN" train --task segment --datalist "$OUT/heads/dataset.json" -o "$OUT/seg-run" --epochs 30 --samples-per-case 8 --validate-every 3 \
+  --max-minutes ${DEMO_SEG_MINUTES:-9} --seed 518
 "$BIN" validate "$OUT/seg-run/metadata.json"
 "$BIN" predict --model "$OUT/seg-run" "$OUT/heads/dataset.json" -o "$OUT/masks" --apply-mask
 "$BIN" validate "$OUT/masks/segmentation.json"

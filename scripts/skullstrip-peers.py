@@ -33,6 +33,10 @@ def save(arr, affine, path, dtype=np.uint8):
     nib.save(img, path)
 
 
+def dump():
+    json.dump({"seconds": seconds, "errors": errors}, open(os.path.join(out, "peers.json"), "w"), indent=1)
+
+
 canon = {}
 for name, image, truth in heads:
     img = nib.as_closest_canonical(nib.load(image))
@@ -51,6 +55,7 @@ try:
         _, mask, _ = bet.run(os.path.join(out, "images", name + ".nii.gz"))
         seconds["deepbet"][name] = {"cpu": time.process_time() - t[0], "wall": time.perf_counter() - t[1]}
         save(np.asarray(mask.dataobj) > 0, canon[name][1], os.path.join(out, "deepbet", name + ".nii.gz"))
+        dump()
 except Exception as e:  # the peers are optional: report, do not fail the bench
     errors["deepbet"] = repr(e)
 
@@ -64,8 +69,9 @@ try:
                                      do_tta=False, postprocess=True)
         seconds["hdbet"][name] = {"cpu": time.process_time() - t[0], "wall": time.perf_counter() - t[1]}
         save(np.asarray(seg).transpose(2, 1, 0) > 0, affine, os.path.join(out, "hdbet", name + ".nii.gz"))
+        dump()
 except Exception as e:
     errors["hdbet"] = repr(e)
 
-json.dump({"seconds": seconds, "errors": errors}, open(os.path.join(out, "peers.json"), "w"), indent=1)
+dump()
 print(json.dumps({k: len(v) for k, v in seconds.items()}), errors or "")
