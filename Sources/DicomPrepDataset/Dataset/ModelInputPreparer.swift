@@ -26,7 +26,8 @@ public enum ModelInputPreparer {
         return Pipeline(base)
     }
 
-    public static func prepare(folder: String, name: String, settings: DatasetSettings, threads: Int = Parallel.cores) throws(DicomPrepError) -> Prepared {
+    /// The largest series of a DICOM folder (by slices × time points) and what was left aside, as warnings.
+    public static func largestSeries(folder: String, name: String, threads: Int = Parallel.cores) throws(DicomPrepError) -> (plan: SeriesPlan, warnings: [String]) {
         let (files, scanSkips) = FileScanner.scan([folder])
         let parsed = InstanceParser.parseAll(files, threads: threads)
         let instances = parsed.instances
@@ -42,6 +43,11 @@ public enum ModelInputPreparer {
             warnings.append("another series in the folder (\(p.label), \(p.geometry.slices) slices) not used: the largest one was taken")
         }
         warnings += main.warnings.map(\.message)
+        return (main, warnings)
+    }
+
+    public static func prepare(folder: String, name: String, settings: DatasetSettings, threads: Int = Parallel.cores) throws(DicomPrepError) -> Prepared {
+        let (main, warnings) = try largestSeries(folder: folder, name: name, threads: threads)
         // One build (real-world values), then one pipeline.
         let full = try VolumeBuilder.build(main, threads: threads)
         let resized = try basePipeline(settings).apply(full)

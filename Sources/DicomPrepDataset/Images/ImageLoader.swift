@@ -39,19 +39,7 @@ public enum ImageLoader {
                 throw .usage("\(path) holds \(niftis.count) NIfTI files (\(niftis.prefix(4).joined(separator: ", "))\(niftis.count > 4 ? ", ..." : "")): name one")
             }
         }
-        let (files, scanSkips) = FileScanner.scan([path])
-        let parsed = InstanceParser.parseAll(files, threads: threads)
-        var warnings = (scanSkips + parsed.skipped).map { "skipped \($0.path): \($0.reason)" }
-        guard !parsed.instances.isEmpty else { throw .invalidSeries(name: path, reason: "no readable DICOM image (and not a NIfTI file)") }
-        let built = SeriesBuilder().build(parsed.instances)
-        for f in built.failures { warnings.append("series \(f.label) not used: \(f.reason)") }
-        guard let main = built.plans.max(by: { $0.geometry.slices * $0.geometry.timepoints < $1.geometry.slices * $1.geometry.timepoints }) else {
-            throw .invalidSeries(name: path, reason: built.failures.first?.reason ?? "no series could be assembled")
-        }
-        for p in built.plans where p.usedPaths != main.usedPaths {
-            warnings.append("another series in the folder (\(p.label)) not used: the largest one was taken")
-        }
-        warnings += main.warnings.map(\.message)
+        let (main, warnings) = try ModelInputPreparer.largestSeries(folder: path, name: path, threads: threads)
         return Loaded(volume: try VolumeBuilder.build(main, threads: threads), kind: "dicom", warnings: warnings)
     }
 }
