@@ -26,16 +26,19 @@ public enum CurvesPlot {
             Series(label: "validation accuracy", color: "#9467bd", dashed: true, values: history.map(\.validationAccuracy)),
         ]
         let lossMax = max(1e-6, loss.flatMap { $0.values.compactMap { $0 } }.max() ?? 1)
-        var s = """
+        return document(title: "Training curves", epochs: history.count,
+                        panel(x0: 60, title: "Loss (binary cross-entropy)", yLabel: "loss", epochs: epochs, series: loss, yRange: (0, niceCeiling(lossMax)))
+                            + panel(x0: 560, title: "Validation quality", yLabel: "AUROC / accuracy", epochs: epochs, series: quality, yRange: (0, 1)))
+    }
+
+    /// The SVG document around the panels: size, white background, the title with the epoch count.
+    static func document(title: String, epochs n: Int, _ panels: String) -> String {
+        """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">Training curves (\(history.count) epoch\(history.count == 1 ? "" : "s"))</text>
+        <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">\(title) (\(n) epoch\(n == 1 ? "" : "s"))</text>
 
-        """
-        s += panel(x0: 60, title: "Loss (binary cross-entropy)", yLabel: "loss", epochs: epochs, series: loss, yRange: (0, niceCeiling(lossMax)))
-        s += panel(x0: 560, title: "Validation quality", yLabel: "AUROC / accuracy", epochs: epochs, series: quality, yRange: (0, 1))
-        s += "</svg>\n"
-        return s
+        """ + panels + "</svg>\n"
     }
 
     /// One plot area at `x0` with axes, ticks, grid, the series and its legend to the right.

@@ -132,14 +132,8 @@ extension CurvesPlot {
             Series(label: "validation Dice", color: "#2ca02c", dashed: false, values: history.map(\.validationDice)),
         ]
         let lossMax = max(1e-6, history.map(\.trainLoss).max() ?? 1)
-        var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">Segmentation training (\(history.count) epoch\(history.count == 1 ? "" : "s"))</text>
-
-        """
-        s += panel(x0: 60, title: "Loss (Dice + cross-entropy)", yLabel: "loss", epochs: epochs, series: loss, yRange: (0, niceCeiling(lossMax)))
-        s += panel(x0: 560, title: "Dice (foreground)", yLabel: "Dice", epochs: epochs, series: quality, yRange: (0, 1))
-        return s + "</svg>\n"
+        return document(title: "Segmentation training", epochs: history.count,
+                        panel(x0: 60, title: "Loss (Dice + cross-entropy)", yLabel: "loss", epochs: epochs, series: loss, yRange: (0, niceCeiling(lossMax)))
+                            + panel(x0: 560, title: "Dice (foreground)", yLabel: "Dice", epochs: epochs, series: quality, yRange: (0, 1)))
     }
 }
