@@ -2,6 +2,7 @@
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dcistrmf.h"
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
@@ -11,6 +12,7 @@
 #include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/oflog/oflog.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,10 +23,16 @@
 
 #include "cdicom.h"
 #include "j2k.h"
+#include "dictionary.h"
 
 struct cd_object {
     DcmFileFormat file;
     bool fromDisk = false;
+    // The dataset's top-level elements sorted by tag, made on the first lookup: dcmtk finds an element
+    // by walking its list from the start, thousands of instructions in a vendor header of hundreds of
+    // elements, and a file is asked for ~50. Dropped whenever the dataset is changed.
+    std::vector<std::pair<uint32_t, DcmElement *>> index;
+    bool indexed = false;
 };
 
 static void setErr(char *err, size_t cap, const std::string &msg) {
@@ -48,14 +56,24 @@ extern "C" void cd_init(void) {
     static std::once_flag once;
     try {
         std::call_once(once, [] {
-            // Start-up: load only the standard dictionary (dicomprep reads no private tag by name), not
-            // the private one too, unless the user chose dictionaries with DCMDICTPATH.
+            // Start-up: only the standard dictionary (dicomprep reads no private tag by name), not the
+            // private one too, read by the fast reader (dictionary.cpp); dcmtk itself loads nothing
+            // (DCMDICTPATH of empty entries). A user's DCMDICTPATH is left to dcmtk.
             if (!std::getenv("DCMDICTPATH")) {
                 std::string first = DCM_DICT_DEFAULT_PATH;
                 first = first.substr(0, first.find(ENVIRONMENT_PATH_SEPARATOR));
                 if (FILE *f = std::fopen(first.c_str(), "r")) {
                     std::fclose(f);
-                    setenv("DCMDICTPATH", first.c_str(), 0);
+                    const char empty[] = {ENVIRONMENT_PATH_SEPARATOR, 0};
+                    setenv("DCMDICTPATH", empty, 0);
+                    DcmDataDictionary &dict = dcmDataDict.wrlock();
+                    if (!cd_load_dictionary(dict, first.c_str())) {
+                        setenv("DCMDICTPATH", first.c_str(), 1);
+                        dict.reloadDictionaries(OFTrue, OFTrue);
+                    }
+                    dcmDataDict.wrunlock();
+                    // The dictionary is made once; programs started from here (dcmtk's tools) must not inherit this.
+                    unsetenv("DCMDICTPATH");
                 }
             }
             OFLog::configure(OFLogger::OFF_LOG_LEVEL);
@@ -132,6 +150,24 @@ extern "C" void cd_close(cd_object *obj) {
 
 static DcmTagKey keyOf(uint32_t t) { return DcmTagKey((Uint16)(t >> 16), (Uint16)(t & 0xFFFF)); }
 
+// A top-level element of the dataset by binary search in the object's index, or null.
+static DcmElement *topLevel(cd_object *obj, uint32_t tag) {
+    if (!obj->indexed) {
+        obj->index.clear();
+        DcmDataset *ds = obj->file.getDataset();
+        for (DcmObject *o = ds->nextInContainer(nullptr); o; o = ds->nextInContainer(o)) {
+            DcmTagKey k = o->getTag();
+            obj->index.emplace_back(((uint32_t)k.getGroup() << 16) | k.getElement(), static_cast<DcmElement *>(o));
+        }
+        std::stable_sort(obj->index.begin(), obj->index.end(),
+                         [](const std::pair<uint32_t, DcmElement *> &a, const std::pair<uint32_t, DcmElement *> &b) { return a.first < b.first; });
+        obj->indexed = true;
+    }
+    auto it = std::lower_bound(obj->index.begin(), obj->index.end(), tag,
+                               [](const std::pair<uint32_t, DcmElement *> &a, uint32_t t) { return a.first < t; });
+    return it != obj->index.end() && it->first == tag ? it->second : nullptr;
+}
+
 // Walks the sequence items of a tag path; returns the item that holds the last tag.
 static DcmItem *walk(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, bool create) {
     if (depth < 1) return nullptr;
@@ -139,6 +175,14 @@ static DcmItem *walk(cd_object *obj, const uint32_t *tags, const uint32_t *items
     if (depth == 1 && (tags[0] >> 16) == 0x0002) cur = obj->file.getMetaInfo();
     for (int i = 0; i < depth - 1; i++) {
         DcmItem *next = nullptr;
+        if (i == 0 && !create) {
+            DcmElement *el = topLevel(obj, tags[0]);
+            if (!el || el->ident() != EVR_SQ) return nullptr;
+            next = static_cast<DcmSequenceOfItems *>(el)->getItem((unsigned long)items[0]);
+            if (!next) return nullptr;
+            cur = next;
+            continue;
+        }
         OFCondition c = create ? cur->findOrCreateSequenceItem(DcmTag(keyOf(tags[i])), next, (signed long)items[i])
                                : cur->findAndGetSequenceItem(keyOf(tags[i]), next, (signed long)items[i]);
         if (c.bad() || !next) return nullptr;
@@ -149,6 +193,7 @@ static DcmItem *walk(cd_object *obj, const uint32_t *tags, const uint32_t *items
 
 // The element a tag path addresses, or null when any step is missing.
 static DcmElement *element(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth) {
+    if (depth == 1 && (tags[0] >> 16) != 0x0002) return topLevel(obj, tags[0]);
     DcmItem *item = walk(obj, tags, items, depth, false);
     DcmElement *el = nullptr;
     if (!item || item->findAndGetElement(keyOf(tags[depth - 1]), el, OFFalse).bad()) return nullptr;
@@ -343,6 +388,13 @@ extern "C" int cd_get_pixel_info(cd_object *obj, cd_pixel_info *info, char *err,
     } else {
         info->length = pd->getLength();
         info->decodable = 1;
+        // Little-endian native data not loaded yet: where its value starts in the file, so frames can be
+        // read straight from there later without parsing the file again.
+        const DcmInputStreamFactory *f = pd->getInputStream();
+        if (xf.getByteOrder() == EBO_LittleEndian && xf.getStreamCompression() == ESC_none && !pd->valueLoaded() && f
+            && f->ident() == DFT_DcmInputFileStreamFactory && obj->fromDisk) {
+            info->file_offset = (uint64_t)static_cast<const DcmInputFileStreamFactory *>(f)->getOffset();
+        }
     }
     return CD_OK;
     CD_GUARD_END
@@ -557,6 +609,7 @@ extern "C" int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, 
 extern "C" int cd_put_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, const char *value,
                              char *err, size_t errcap) {
     CD_GUARD_BEGIN
+    obj->indexed = false;
     DcmItem *item = walk(obj, tags, items, depth, true);
     if (!item) {
         setErr(err, errcap, "cannot create the sequence item");
@@ -574,6 +627,7 @@ extern "C" int cd_put_string(cd_object *obj, const uint32_t *tags, const uint32_
 extern "C" int cd_put_bytes(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, const uint8_t *data,
                             size_t bytes, char *err, size_t errcap) {
     CD_GUARD_BEGIN
+    obj->indexed = false;
     DcmItem *item = walk(obj, tags, items, depth, true);
     if (!item) {
         setErr(err, errcap, "cannot create the sequence item");
@@ -590,6 +644,7 @@ extern "C" int cd_put_bytes(cd_object *obj, const uint32_t *tags, const uint32_t
 
 extern "C" int cd_put_pixels(cd_object *obj, const void *data, size_t bytes, uint32_t bits, char *err, size_t errcap) {
     CD_GUARD_BEGIN
+    obj->indexed = false;
     DcmDataset *ds = obj->file.getDataset();
     OFCondition c;
     if (bits == 8)

@@ -8,6 +8,7 @@ import Foundation
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert every image series found in DICOM files or folders to NIfTI + JSON sidecar.",
         discussion: """
         Exit status: 0 when every series was written and nothing was skipped; 1 when some files or series \

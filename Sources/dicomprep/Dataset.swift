@@ -8,6 +8,7 @@ import Foundation
 
 struct Dataset: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dataset",
         abstract: "Turn a Kaggle-style DICOM dataset into NIfTI volumes, model inputs and dataset.json.",
         subcommands: [DatasetConvert.self, DatasetMerge_.self]
     )

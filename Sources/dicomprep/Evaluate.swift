@@ -5,6 +5,7 @@ import Foundation
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "evaluate",
         abstract: "Score predictions: classifier AUROC, accuracy, sensitivity/specificity, confusion; or (--task segment) Dice, IoU, HD95 and volume difference per case with a QC page.",
         discussion: """
         Segmentation: --truth and --pred are folders (or files) of NIfTI label maps matched by name (<name>.nii.gz) on \

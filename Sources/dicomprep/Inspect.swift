@@ -7,6 +7,7 @@ import DicomPrepSynth
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Show the series dicomprep finds in DICOM input: sort key, spacing, affine, warnings."
     )
 

@@ -7,6 +7,7 @@ import DicomPrepSynth
 
 struct Manifest: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "manifest",
         abstract: "Build training manifests from dataset.json.",
         subcommands: [ManifestSplitCommand.self]
     )

@@ -5,6 +5,7 @@ import Foundation
 
 struct Mask: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "mask",
         abstract: "Make a binary mask from a NIfTI file or a DICOM folder by thresholds, connected components, hole filling and morphology.",
         discussion: """
         --recipe is a preset (lungs, bone, body, brain) or a chain of steps separated by commas, applied in order: \\

@@ -5,6 +5,7 @@ import Foundation
 
 struct Mesh: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "mesh",
         abstract: "Extract a triangle surface (marching cubes) from a NIfTI file or a DICOM folder: .stl, .ply, .obj or .gii (GIfTI).",
         discussion: """
         --level V takes the iso-surface at V in the image's real-world units (HU for CT: 300 for bone); --label L the \\

@@ -5,6 +5,7 @@ import Foundation
 
 struct Resample: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resample",
         abstract: "Resample a NIfTI file or a DICOM folder onto an axis-aligned RAS grid of a given spacing (e.g. isotropic voxels for CT analysis).",
         discussion: """
         The grid covers the input; values keep their world positions (the affine follows). --interpolation linear \\

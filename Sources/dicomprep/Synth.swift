@@ -8,6 +8,7 @@ import Foundation
 
 struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "synth",
         abstract: "Write synthetic DICOM data with known geometry (for demos, tests and benchmarks).",
         subcommands: [SynthRSNACommand.self, SynthHeadsCommand.self, SynthCTCommand.self, SynthSeriesCommand.self, SynthBenchCommand.self, SynthExportCommand.self]
     )

@@ -8,6 +8,7 @@ import Foundation
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train the 3D ResNet classifier or (--task segment) the 3D U-Net segmenter natively (libtorch); writes a model bundle.",
         discussion: """
         Classifier: datalists from `manifest split`. Segmenter: --datalist dataset.json in the Medical Segmentation \

@@ -8,6 +8,7 @@ import Foundation
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Validate JSON files written by dicomprep (or any JSON) against the JSON Schemas in schemas/.",
         discussion: "The schema is the one the file's \"$schema\" names unless --schema is given. Exit status 1 when any file has a violation."
     )

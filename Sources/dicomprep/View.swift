@@ -5,6 +5,7 @@ import Foundation
 
 struct View: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "view",
         abstract: "Write an HTML viewer of volumes, masks and surfaces: three linked planes and a 3D view (works offline, from file://).",
         discussion: """
         INPUTS are folders (e.g. a `convert` output with masks from `mask`/`predict` and surfaces from `mesh`; searched \\

@@ -15,6 +15,9 @@ typedef struct cd_object cd_object;
 
 /* Register dcmtk's JPEG, JPEG-LS and RLE decoders and silence dcmtk's logger. Idempotent. */
 void cd_init(void);
+/* Compares the data dictionary read at start-up (the shim's fast reader) with dcmtk's own reading of
+ * the same file: the number of entries compared, or -1 and the first difference in err. */
+long cd_dictionary_check(char *err, size_t errcap);
 
 /* Read a DICOM file (with or without a meta header). Values larger than 4 KiB, such as PixelData,
  * are read from the file only when asked for. */
@@ -59,6 +62,8 @@ typedef struct {
     uint32_t encapsulated;  /* 1 for a compressed transfer syntax */
     uint32_t fragments;     /* number of compressed fragments (without the offset table) */
     uint32_t decodable;     /* 1 when a decoder for the transfer syntax is available */
+    uint64_t file_offset;   /* where the value starts in the file, for little-endian native data read
+                               from disk and not loaded yet; 0 otherwise */
 } cd_pixel_info;
 int cd_get_pixel_info(cd_object *obj, cd_pixel_info *info, char *err, size_t errcap);
 

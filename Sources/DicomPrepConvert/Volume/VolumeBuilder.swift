@@ -127,10 +127,7 @@ public enum VolumeBuilder {
         if plan.mirroredAlongPhaseEncoding {
             // Phase encoded along a column (COL) runs across rows: mirror the row index, otherwise the column index.
             let acrossRows = plan.first.acquisition.phaseEncodingAxis == "COL"
-            voxels = voxels.permuted(count: total) { idx in
-                let x = idx % nx, y = (idx / nx) % ny, rest = idx / sliceSize
-                return rest * sliceSize + (acrossRows ? (ny - 1 - y) * nx + x : y * nx + (nx - 1 - x))
-            }
+            voxels = voxels.mirroredInPlane(nx: nx, ny: ny, acrossRows: acrossRows)
         }
         var meta = VolumeMetadata()
         meta.photometric = plan.first.photometric

@@ -149,6 +149,9 @@ public struct DicomInstance: Sendable {
     public var mosaic: MosaicLayout? = nil
     /// The file is gzip-compressed (`.dcm.gz`), so decoding reads it through the same in-memory path.
     public var gzipCompressed = false
+    /// Where native little-endian PixelData lies in the file (value offset and length), when dcmtk left
+    /// it unread: decoding then reads those bytes instead of parsing the file a second time.
+    public var pixelDataLocation: (offset: UInt64, length: UInt64)? = nil
     public var acquisition = AcquisitionFacts()
     /// Manufacturer in upper case, for vendor rules.
     public var vendor: String { (manufacturer ?? "").uppercased() }

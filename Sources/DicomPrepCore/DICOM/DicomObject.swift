@@ -47,6 +47,15 @@ package final class DicomObject {
 
     deinit { cd_close(handle) }
 
+    /// Checks the data dictionary read at start-up by the shim's fast reader against dcmtk's own
+    /// reading of the same file: the number of entries that agree, or the first difference.
+    package static func checkDictionary() throws(DicomPrepError) -> Int {
+        var err = [CChar](repeating: 0, count: 512)
+        let n = cd_dictionary_check(&err, err.count)
+        if n < 0 { throw .usage("data dictionary: \(text(err))") }
+        return n
+    }
+
     private static func text(_ buf: [CChar]) -> String {
         let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         return String(decoding: bytes, as: UTF8.self)
@@ -137,7 +146,11 @@ package final class DicomObject {
         return Self.text(buf)
     }
 
-    package struct PixelInfo { var length: UInt64; var encapsulated: Bool; var fragments: Int; var decodable: Bool }
+    package struct PixelInfo {
+        var length: UInt64; var encapsulated: Bool; var fragments: Int; var decodable: Bool
+        /// Where the value starts in the file (little-endian native data read from disk, not loaded yet).
+        var fileOffset: UInt64?
+    }
 
     /// What PixelData holds, without decoding it; nil when there is none.
     package func pixelInfo() -> PixelInfo? {
@@ -145,7 +158,7 @@ package final class DicomObject {
         var err = [CChar](repeating: 0, count: 256)
         guard cd_get_pixel_info(handle, &info, &err, err.count) == CD_OK else { return nil }
         return PixelInfo(length: info.length, encapsulated: info.encapsulated != 0, fragments: Int(info.fragments),
-                         decodable: info.decodable != 0)
+                         decodable: info.decodable != 0, fileOffset: info.file_offset > 0 ? info.file_offset : nil)
     }
 
     /// Decodes every frame into raw stored samples (host byte order, BitsAllocated wide).

@@ -79,7 +79,8 @@ public enum InstanceParser {
         for (prefix, what) in nonImageClasses where sopClass.hasPrefix(prefix) {
             throw .notAnImage(path: path, reason: "\(what) (SOP class \(sopClass))")
         }
-        let hasPixels = o.pixelInfo() != nil
+        let pixelInfo = o.pixelInfo()
+        let hasPixels = pixelInfo != nil
         let rows = int(o, .rows), cols = int(o, .columns)
         if !hasPixels {
             if rows == nil && o.string(.sopInstanceUID) == nil && o.string(.modality) == nil && o.string(.studyInstanceUID) == nil {
@@ -148,6 +149,9 @@ public enum InstanceParser {
             rawOrientation: numbers(o.string(.imageOrientationPatient)) ?? table?.numbers(0, .orientation),
             rawPixelSpacing: numbers(o.string(.pixelSpacing)) ?? table?.numbers(0, .pixelSpacing),
             identity: identity)
+        if let pixelInfo, let offset = pixelInfo.fileOffset, !pixelInfo.encapsulated {
+            inst.pixelDataLocation = (offset, pixelInfo.length)
+        }
         VendorFields.read(o, table: table, into: &inst)
         return inst
     }

@@ -1,3 +1,4 @@
+import Foundation
 /// Decodes the stored values of an image: every frame, masked to BitsStored and sign-extended, as Int32.
 public enum PixelDecoder {
     /// The most bytes one file may declare before dicomprep refuses it (before allocating anything).
@@ -58,6 +59,8 @@ public enum PixelDecoder {
         let raw: [UInt8]
         if let open {
             raw = try decodedBytes(inst, open)
+        } else if let at = inst.pixelDataLocation, hostIsLittleEndian, !inst.gzipCompressed, ArchiveMembers.shared.bytes(inst.path) == nil {
+            raw = try nativeBytes(inst, at)
         } else {
             // Opened here, so dcmtk's copy of PixelData is freed before unpacking.
             let obj = try DicomObject(reading: inst.path, gzip: inst.gzipCompressed)
@@ -88,6 +91,31 @@ public enum PixelDecoder {
                            bitsStored: inst.bitsStored, highBit: inst.highBit, signed: signed)
             try v.withUnsafeBufferPointer { (b) throws(DicomPrepError) in try body(f, b) }
         }
+    }
+
+    static let hostIsLittleEndian = 1.littleEndian == 1
+
+    /// Native little-endian PixelData read straight from where the first parse found it (the bytes dcmtk
+    /// would hand over, without parsing the header again: the larger cost for enhanced files of many frames).
+    static func nativeBytes(_ inst: DicomInstance, _ at: (offset: UInt64, length: UInt64)) throws(DicomPrepError) -> [UInt8] {
+        let dims = stored(inst)
+        let needed = dims.rows * dims.columns * dims.frames * (inst.bitsAllocated / 8)
+        guard at.length >= UInt64(needed) else {
+            throw .corrupt(path: inst.path, reason: "PixelData is shorter than Rows x Columns x frames (\(at.length) of \(needed) bytes)")
+        }
+        guard let h = FileHandle(forReadingAtPath: inst.path) else { throw .io(path: inst.path, reason: "cannot be opened again to read its pixels") }
+        defer { try? h.close() }
+        let data: Data
+        do {
+            try h.seek(toOffset: at.offset)
+            data = try h.read(upToCount: needed) ?? Data()
+        } catch {
+            throw .io(path: inst.path, reason: "reading PixelData: \(error.localizedDescription)")
+        }
+        guard data.count == needed else {
+            throw .unreadable(path: inst.path, reason: "truncated: the file ends before its declared data (PixelData has \(data.count) of \(needed) bytes)")
+        }
+        return [UInt8](data)
     }
 
     /// Every stored byte of PixelData, decoded (compressed syntaxes) or copied, frames one after another.

@@ -259,13 +259,7 @@ enum VendorFields {
     static func protocolSliceTimes(_ o: DicomObject, slices n: Int) -> [Double]? {
         guard let t = o.privateTag(0x0029, creator: "SIEMENS CSA HEADER", element: 0x20), let b = o.bytes(t), let series = CSAHeader(b.bytes),
               let text = (series.strings("MrPhoenixProtocol").first ?? series.strings("MrProtocol").first) else { return nil }
-        var values: [String: Double] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 else { continue }
-            let v = parts[1].hasPrefix("0x") ? Double(Int(parts[1].dropFirst(2), radix: 16) ?? -1) : Double(parts[1].split(separator: " ").first ?? "")
-            if let v { values[parts[0]] = v }
-        }
+        let values = phoenixValues(text, keys: ["alTR[0]", "sSliceArray.ucMode", "sSliceArray.lConc", "lDelayTimeInTR"])
         guard let tr = values["alTR[0]"], tr > 0, let mode = values["sSliceArray.ucMode"], (values["sSliceArray.lConc"] ?? 1) == 1 else { return nil }
         let ta = (tr - (values["lDelayTimeInTR"] ?? 0)) / 1000 // µs -> ms
         let dt = ta / Double(n)
@@ -282,6 +276,42 @@ enum VendorFields {
         var times = [Double](repeating: 0, count: n)
         for (rank, slice) in order.enumerated() { times[slice] = Double(rank) * dt }
         return times
+    }
+
+    /// The numeric values of `keys` in a Siemens Phoenix protocol ("key = value" lines, values decimal
+    /// or 0x hexadecimal). The protocol is ~100 KB of text in every file of a series, so it is scanned
+    /// as bytes for the few keys wanted rather than split into strings line by line.
+    static func phoenixValues(_ text: String, keys: [String]) -> [String: Double] {
+        var text = text
+        let wanted = keys.map { Array($0.utf8) }
+        var values: [String: Double] = [:]
+        text.withUTF8 { u in
+            var i = 0
+            let n = u.count
+            while i < n {
+                var e = i
+                while e < n && u[e] != 0x0A && u[e] != 0x0D { e += 1 }
+                var a = i
+                while a < e && (u[a] == 0x20 || u[a] == 0x09) { a += 1 }
+                for (k, key) in wanted.enumerated() where e - a > key.count && u[a] == key[0] {
+                    var m = 0
+                    while m < key.count && u[a + m] == key[m] { m += 1 }
+                    guard m == key.count else { continue }
+                    var q = a + m
+                    while q < e && (u[q] == 0x20 || u[q] == 0x09) { q += 1 }
+                    guard q < e && u[q] == 0x3D else { continue }  // '='
+                    q += 1
+                    while q < e && (u[q] == 0x20 || u[q] == 0x09) { q += 1 }
+                    var r = q
+                    while r < e && u[r] != 0x20 && u[r] != 0x09 { r += 1 }
+                    let token = String(decoding: UnsafeBufferPointer(rebasing: u[q..<r]), as: UTF8.self)
+                    let v = token.hasPrefix("0x") ? Int(token.dropFirst(2), radix: 16).map(Double.init) : Double(token)
+                    if let v { values[keys[k]] = v }
+                }
+                i = e + 1
+            }
+        }
+        return values
     }
 
     /// b-value and gradient of the item at `steps` (standard attributes), or of the file's vendor fields.

@@ -81,6 +81,40 @@ public enum VoxelData: Sendable, Equatable {
     }
 
     /// The same values rearranged: element i of the result is element `source(i)` of this one.
+    /// Each slice mirrored in-plane: rows reversed (`acrossRows`, y -> ny-1-y) or columns (x -> nx-1-x);
+    /// the values are copied row by row, not looked up voxel by voxel.
+    public func mirroredInPlane(nx: Int, ny: Int, acrossRows: Bool) -> VoxelData {
+        func m<T>(_ v: [T]) -> [T] {
+            var out = v
+            let slices = v.count / max(1, nx * ny)
+            out.withUnsafeMutableBufferPointer { o in
+                v.withUnsafeBufferPointer { s in
+                    for z in 0..<slices {
+                        let base = z * nx * ny
+                        for y in 0..<ny {
+                            let dst = base + y * nx
+                            if acrossRows {
+                                let src = base + (ny - 1 - y) * nx
+                                for x in 0..<nx { o[dst + x] = s[src + x] }
+                            } else {
+                                for x in 0..<nx { o[dst + x] = s[dst + nx - 1 - x] }
+                            }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        switch self {
+        case let .uint8(v): return .uint8(m(v))
+        case let .int16(v): return .int16(m(v))
+        case let .uint16(v): return .uint16(m(v))
+        case let .int32(v): return .int32(m(v))
+        case let .float32(v): return .float32(m(v))
+        case let .float64(v): return .float64(m(v))
+        }
+    }
+
     public func permuted(count n: Int, _ source: (Int) -> Int) -> VoxelData {
         func p<T>(_ v: [T]) -> [T] { (0..<n).map { v[source($0)] } }
         switch self {

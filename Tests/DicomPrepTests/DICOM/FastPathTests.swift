@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+@testable import DicomPrepCore
+@testable import DicomPrepSynth
+
+/// The shortcuts of the many-small-files work (issue 11) give what the slow paths give: pixels read straight
+/// from where the first parse found them, the Phoenix protocol scanned as bytes, in-plane mirroring by rows.
+final class FastPathTests: XCTestCase {
+    /// Every real fixture whose native little-endian PixelData was located decodes to the same values through
+    /// the located bytes as through dcmtk (the instance with its location removed).
+    func testLocatedPixelDataEqualsDcmtksDecoding() throws {
+        let dir = try TestSupport.requireFixtures()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".dcm") }.sorted()
+        var located = 0
+        for name in names {
+            let path = dir.appendingPathComponent(name).path
+            guard let inst = try? InstanceParser.parse(path: path), inst.pixelDataLocation != nil else { continue }
+            guard let fast = try? PixelDecoder.storedValues(inst) else { continue }
+            var slow = inst
+            slow.pixelDataLocation = nil
+            XCTAssertEqual(fast, try PixelDecoder.storedValues(slow), name)
+            located += 1
+        }
+        XCTAssertGreaterThan(located, 5, "native little-endian fixtures (explicit and implicit VR, 8 and 16 bit, multi-frame)")
+    }
+
+    /// A file cut inside its PixelData is refused with the file named, through the located path too.
+    func testTruncatedPixelDataIsNamed() throws {
+        let dir = TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var s = SyntheticSeries()
+        s.rows = 64
+        s.columns = 64
+        s.slices = 1
+        let file = try XCTUnwrap(try s.write(to: dir.path + "/in").first)
+        let inst = try InstanceParser.parse(path: file)
+        XCTAssertNotNil(inst.pixelDataLocation)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: file))
+        try whole.prefix(whole.count - 100).write(to: URL(fileURLWithPath: file))
+        XCTAssertThrowsError(try PixelDecoder.storedValues(inst)) { e in
+            XCTAssertTrue("\(e)".contains(file), "\(e)")
+        }
+    }
+
+    func testPhoenixValuesAreTheProtocolsNumbers() {
+        let text = """
+        ### ASCCONV BEGIN ###
+        alTR[0]\t = 2000000
+        alTR[0]x = 5
+        sSliceArray.ucMode                       = 0x4
+          lDelayTimeInTR = 100000   # comment
+        sSliceArray.lConc = 1
+        sSliceArray.lSize = 36
+        ### ASCCONV END ###
+        """
+        let v = VendorFields.phoenixValues(text, keys: ["alTR[0]", "sSliceArray.ucMode", "sSliceArray.lConc", "lDelayTimeInTR", "absent"])
+        XCTAssertEqual(v, ["alTR[0]": 2_000_000, "sSliceArray.ucMode": 4, "sSliceArray.lConc": 1, "lDelayTimeInTR": 100_000])
+    }
+
+    func testMirroringByRowsEqualsThePermutation() {
+        let nx = 5, ny = 3, nz = 2
+        let v = VoxelData.int16((0..<(nx * ny * nz)).map { Int16($0) })
+        for acrossRows in [true, false] {
+            let expected = v.permuted(count: nx * ny * nz) { idx in
+                let x = idx % nx, y = (idx / nx) % ny, rest = idx / (nx * ny)
+                return rest * nx * ny + (acrossRows ? (ny - 1 - y) * nx + x : y * nx + (nx - 1 - x))
+            }
+            XCTAssertEqual(v.mirroredInPlane(nx: nx, ny: ny, acrossRows: acrossRows), expected)
+        }
+    }
+}
