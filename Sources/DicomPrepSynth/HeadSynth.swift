@@ -124,8 +124,9 @@ public struct HeadPhantom: Sendable {
             if fold > 0.4 && depth < sulcusDepth * (fold - 0.4) * 1.4 { return .sulcus }
             return depth < cortex + 2 * max(0, fold) ? .grey : .white
         }
-        // The brainstem down to the foramen magnum (below the cerebellum) is brain; the spinal cord below is not.
-        if inStem { return p.z > base - 8 ? .white : .cord }
+        // The brainstem down to the cerebellum's lower edge is brain, where BET-style masks end (a
+        // level plane at the cerebellar base); the medulla and cord below are not.
+        if inStem { return p.z > base ? .white : .cord }
         // Outer layers: CSF, skull (with marrow), fat, skin.
         let layers: [(Double, Tissue)] = [(csf, .csf), (csf + skull, .skull), (csf + skull + fat, .fat), (csf + skull + fat + skin, .skin)]
         for (k, (d, t)) in layers.enumerated() {
@@ -296,7 +297,8 @@ public struct HeadSynth: Sendable {
             ren.seed = r.next()
             // Random resolution and field of view: neck and shoulders in or out, top of the head sometimes cut.
             let sp = [u(1.6, 2.4), u(1.6, 2.4), u(1.6, 3.2)]
-            let fovLo = [-u(85, 110), -u(110, 130), -u(60, 130)], fovHi = [u(85, 110), u(95, 120), u(85, 110)]
+            // The bottom runs from just below the cerebellum (as in many brain scans and Colin27's crop) to the shoulders.
+            let fovLo = [-u(85, 110), -u(110, 130), -u(45, 130)], fovHi = [u(85, 110), u(95, 120), u(85, 110)]
             let dims = (0..<3).map { Int(((fovHi[$0] - fovLo[$0]) / sp[$0]).rounded()) }
             let affine = Matrix4(columns: Vector3(sp[0], 0, 0), Vector3(0, sp[1], 0), Vector3(0, 0, sp[2]), origin: Vector3(fovLo[0], fovLo[1], fovLo[2]))
             let (image, brain) = ren.render(dims: dims, affine: affine, thickness: sp[2] * u(1, 1.5), threads: threads)

@@ -8,6 +8,7 @@ import Foundation
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Predict with one or more model bundles: the classifier writes Kaggle's submission CSV and predictions.json; a segmentation bundle writes masks.",
         discussion: """
         Segmentation (a bundle from `train --task segment`): each INPUT is a NIfTI file, a DICOM folder, a folder of \
@@ -39,6 +40,12 @@ struct Predict: ParsableCommand {
     @Option(help: "Segmenter: post-processing instead of the bundle's: largest, fill, largest,fill or none.")
     var post: String?
 
+    @Option(help: "Segmenter: how inference covers an image: patch (sliding windows of the training patch, 25% overlap, Gaussian blending; the default) or whole (one window over the whole image on the model grid when it has at most 160³ voxels: several times faster, slightly less accurate).")
+    var window = "patch"
+
+    @Flag(inversion: .prefixedNo, help: "Segmenter: also predict the left-right mirrored image and average the two (test-time augmentation, twice the inference time).")
+    var mirror = false
+
     @Option(help: "libtorch threads (default: all cores).")
     var threads: Int?
 
@@ -51,6 +58,12 @@ struct Predict: ParsableCommand {
         p.threads = threads ?? Parallel.cores
         p.writeProbabilities = probabilities
         p.applyMask = applyMask
+        p.mirror = mirror
+        switch window {
+        case "whole": p.window = .wholeDefault
+        case "patch": p.window = .patch
+        default: throw ValidationError("--window is whole or patch")
+        }
         if let post {
             let s = Set(post.split(separator: ",").map(String.init))
             guard s.isSubset(of: ["largest", "fill", "none"]) else { throw ValidationError("--post is largest, fill, largest,fill or none") }

@@ -1,4 +1,5 @@
 import CDicom
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,6 +47,9 @@ package final class DicomObject {
     }
 
     deinit { cd_close(handle) }
+
+    /// The reader's one-time set-up (decoders, data dictionary); every other call does it when needed.
+    package static func prepare() { cd_init() }
 
     /// Checks the data dictionary read at start-up by the shim's fast reader against dcmtk's own
     /// reading of the same file: the number of entries that agree, or the first difference.
@@ -207,5 +211,15 @@ package final class DicomObject {
         guard cd_save(handle, file, syntax.rawValue, &err, err.count) == CD_OK else {
             throw .io(path: file, reason: "cannot write DICOM: \(Self.text(err))")
         }
+    }
+}
+
+/// Process-wide set-up of the DICOM reader.
+public enum DicomRuntime {
+    /// Starts the reader's one-time set-up (the data dictionary, ~5 ms) on a background thread; the first
+    /// file opened waits for it if it has not finished.
+    public static func prepareInBackground() {
+        let t = Thread { DicomObject.prepare() }
+        t.start()
     }
 }

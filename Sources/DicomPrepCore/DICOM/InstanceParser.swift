@@ -117,10 +117,9 @@ public enum InstanceParser {
             }
         }
 
-        var fileSize = 0
-        if let attrs = try? FileManager.default.attributesOfItem(atPath: path), let s = attrs[.size] as? NSNumber {
-            fileSize = s.intValue
-        }
+        // stat, not FileManager's attribute dictionary (a dynamic cast per file).
+        var st = stat()
+        let fileSize = stat(path, &st) == 0 ? Int(st.st_size) : 0
         var inst = DicomInstance(
             path: path, fileSize: fileSize, transferSyntax: o.transferSyntax, sopClassUID: sopClass,
             sopInstanceUID: o.string(.sopInstanceUID) ?? "", seriesInstanceUID: o.string(.seriesInstanceUID) ?? "",

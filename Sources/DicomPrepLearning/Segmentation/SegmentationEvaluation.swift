@@ -100,7 +100,10 @@ public struct SegmentationEvaluation: Codable, Sendable {
                     }
                     if viewerPages, let imgPath, FileManager.default.fileExists(atPath: "/usr/share/javascript/three/build/three.min.js") {
                         var page = ViewerPage(inputs: [imgPath, t[name]!, p[name]!], outputDir: qcDir + "/view-" + name)
-                        page.displayNames = [imgPath: name, t[name]!: "truth", p[name]!: "prediction"]
+                        // Assigned one by one: the same file may be given as truth and prediction.
+                        page.displayNames[imgPath] = name
+                        page.displayNames[t[name]!] = "truth"
+                        page.displayNames[p[name]!] = "prediction"
                         page.threads = threads
                         if (try? page.run()) != nil { viewer = "view-\(name)/index.html" }
                     }

@@ -2,6 +2,19 @@ import DicomPrepCore
 import DicomPrepDataset
 import Foundation
 
+/// How inference covers an image on the model grid.
+public enum InferenceWindow: Sendable, Equatable {
+    /// Sliding windows of the training patch size, overlapping (MONAI's sliding_window_inference with
+    /// roi_size = the patch).
+    case patch
+    /// One window over the whole image, padded to a multiple of the network's total stride (at least the
+    /// patch), when that has at most `maxVoxels` voxels; sliding patches otherwise. The network is fully
+    /// convolutional, so this computes each voxel once instead of up to eight times.
+    case whole(maxVoxels: Int)
+
+    public static let wholeDefault = InferenceWindow.whole(maxVoxels: 160 * 160 * 160)
+}
+
 /// A segmentation bundle loaded for inference: its metadata and network.
 public struct SegmentationModel: Sendable {
     public let bundle: String
@@ -24,18 +37,42 @@ public struct SegmentationModel: Sendable {
     public var classes: Int { metadata.network.outChannels }
 
     /// Class probabilities on the model grid of `volume`, x fastest, class-major.
-    public func probabilitiesOnModelGrid(_ volume: Volume) throws(DicomPrepError) -> (grid: VoxelGrid, probs: [Float]) {
+    /// `mirror`: also predict the left-right mirrored image (the model grid's first axis is R) and average
+    /// the two (test-time augmentation; twice the inference time).
+    public func probabilitiesOnModelGrid(_ volume: Volume, window: InferenceWindow = .patch, mirror: Bool = false) throws(DicomPrepError) -> (grid: VoxelGrid, probs: [Float]) {
         let pre = metadata.preprocessing
         let grid = pre.grid(for: volume)
-        let x = try pre.image(volume, grid: grid)
-        var w = SlidingWindow(window: metadata.patch, overlap: metadata.overlap, batch: 1)
+        let x = try pre.image(volume, grid: grid).floatValues
+        let size = windowSize(window, dims: grid.dims)
+        var w = SlidingWindow(window: size, overlap: metadata.overlap, batch: 1)
         w.fill = Float(pre.intensity.outMin)
         let m = model
-        let patch = metadata.patch
-        let probs = try w.run(x.floatValues, dims: grid.dims, classes: classes) { (t: [Float], n: Int) throws(DicomPrepError) -> [Float] in
-            try m.predictSegment(t, batch: n, shape: [1] + patch)
+        let run = { (image: [Float]) throws(DicomPrepError) -> [Float] in
+            try w.run(image, dims: grid.dims, classes: self.classes) { (t: [Float], n: Int) throws(DicomPrepError) -> [Float] in
+                try m.predictSegment(t, batch: n, shape: [1] + size)
+            }
+        }
+        var probs = try run(x)
+        if mirror {
+            let nx = grid.dims[0]
+            let flip = { (v: [Float], count: Int) -> [Float] in
+                var out = v
+                for r in 0..<(count / nx) { for i in 0..<nx { out[r * nx + i] = v[r * nx + nx - 1 - i] } }
+                return out
+            }
+            let back = flip(try run(flip(x, x.count)), probs.count)
+            for v in probs.indices { probs[v] = (probs[v] + back[v]) / 2 }
         }
         return (grid, probs)
+    }
+
+    /// The window for an image of `dims` on the model grid.
+    public func windowSize(_ window: InferenceWindow, dims: [Int]) -> [Int] {
+        let patch = metadata.patch
+        guard case let .whole(maxVoxels) = window else { return patch }
+        let stride = metadata.network.strides.reduce(1, *)
+        let whole = (0..<3).map { max(patch[$0], (dims[$0] + stride - 1) / stride * stride) }
+        return whole.reduce(1, *) <= maxVoxels ? whole : patch
     }
 }
 
@@ -49,7 +86,8 @@ public enum SegmentationInference {
         public var probabilities: Volume
     }
 
-    public static func predict(_ volume: Volume, models: [SegmentationModel], postprocessing: SegmentationPostprocessing? = nil) throws(DicomPrepError) -> Result {
+    public static func predict(_ volume: Volume, models: [SegmentationModel], postprocessing: SegmentationPostprocessing? = nil,
+                               window: InferenceWindow = .patch, mirror: Bool = false) throws(DicomPrepError) -> Result {
         guard let first = models.first else { throw .usage("no model to predict with") }
         let classes = first.classes
         let inGrid = VoxelGrid(of: volume)
@@ -57,7 +95,7 @@ public enum SegmentationInference {
         var onInput = [Float](repeating: 0, count: classes * count)
         for m in models {
             guard m.classes == classes else { throw .usage("the models do not have the same classes (\(m.bundle))") }
-            let (grid, probs) = try m.probabilitiesOnModelGrid(volume)
+            let (grid, probs) = try m.probabilitiesOnModelGrid(volume, window: window, mirror: mirror)
             guard let inv = grid.affine.inverse else { throw .usage("singular model grid") }
             let map = inv * volume.affine
             for c in 0..<classes {

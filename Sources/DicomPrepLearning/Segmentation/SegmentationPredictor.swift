@@ -57,6 +57,10 @@ public struct SegmentationPredictor: Sendable {
     /// Overrides the bundle's post-processing.
     public var postprocessing: SegmentationPostprocessing?
     public var threads = Parallel.cores
+    /// How inference covers each image (sliding patches, or the whole image at once).
+    public var window = InferenceWindow.patch
+    /// Also predict the left-right mirrored image and average (test-time augmentation).
+    public var mirror = false
     public var onInput: @Sendable (String, Int, Int) -> Void = { _, _, _ in }
 
     public init(bundles: [String], inputs: [String], outputDir: String) {
@@ -125,7 +129,7 @@ public struct SegmentationPredictor: Sendable {
             let started = Date()
             do throws(DicomPrepError) {
                 let loaded = try ImageLoader.load(it.path, threads: threads)
-                let r = try SegmentationInference.predict(loaded.volume, models: models, postprocessing: post)
+                let r = try SegmentationInference.predict(loaded.volume, models: models, postprocessing: post, window: window, mirror: mirror)
                 let mask = "\(it.name).nii.gz"
                 try writer.write(r.labels, to: outputDir + "/" + mask, description: "dicomprep segmentation")
                 var prob: String?, masked: String?

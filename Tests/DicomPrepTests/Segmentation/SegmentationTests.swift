@@ -140,6 +140,21 @@ final class SegmentationTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/c7_masked.nii.gz"))
         XCTAssertEqual(try store.validate(file: out + "/segmentation.json").map(\.description), [])
 
+        // One window over the whole (padded) image, and the mirrored image averaged in: the same grid, as good.
+        let model = try SegmentationModel.load(bundle: run)
+        let patch = model.metadata.patch, stride = model.metadata.network.strides.reduce(1, *)
+        XCTAssertEqual(model.windowSize(.whole(maxVoxels: .max), dims: [patch[0] + 1, 3, patch[2]]),
+                       [(patch[0] + 1 + stride - 1) / stride * stride, patch[1], patch[2]])
+        XCTAssertEqual(model.windowSize(.whole(maxVoxels: 1), dims: [200, 200, 200]), patch, "too large: sliding patches")
+        let outWhole = dir.appendingPathComponent("pred-whole").path
+        var pw = SegmentationPredictor(bundles: [run], inputs: [list], outputDir: outWhole)
+        pw.window = .wholeDefault
+        pw.mirror = true
+        XCTAssertEqual(try pw.run().outputs.count, 1)
+        let maskWhole = try Volume.readNifti(outWhole + "/c7.nii.gz")
+        XCTAssertEqual(maskWhole.dims, truth.dims)
+        XCTAssertGreaterThan(SegmentationMetrics.dice(maskWhole.floatValues.map { $0 > 0 }, truth.floatValues.map { $0 > 0 }), 0.85)
+
         // evaluate --task segment: JSON, schema, QC page.
         let ev = try SegmentationEvaluation.evaluate(truth: dir.appendingPathComponent("lab").path, predictions: out,
                                                      images: dir.appendingPathComponent("img").path, qcDir: dir.appendingPathComponent("qc").path)
@@ -158,6 +173,12 @@ final class SegmentationTests: XCTestCase {
             XCTAssertTrue(qcPage.contains("open in the viewer"))
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qc/view-c7/index.html").path))
         }
+
+        // The truth given as the prediction too (a sanity check users run): Dice 1, and one viewer page per case.
+        let selfEv = try SegmentationEvaluation.evaluate(truth: dir.appendingPathComponent("lab").path, predictions: dir.appendingPathComponent("lab").path,
+                                                         images: dir.appendingPathComponent("img").path, qcDir: dir.appendingPathComponent("qc-self").path)
+        XCTAssertEqual(selfEv.cases.count, 8)
+        XCTAssertEqual(selfEv.cases.map { $0.scores[0].dice }.min() ?? 0, 1, accuracy: 1e-12)
 
         // MONAI: the bundle loads with strict=True and gives the same probabilities.
         try assertMONAIAgrees(bundle: run, dir: dir)
