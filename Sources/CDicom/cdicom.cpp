@@ -508,6 +508,7 @@ static const char *xferName(E_TransferSyntax x) {
 extern "C" int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, uint32_t cols, uint32_t bits,
                                 void *out, size_t outcap, char *err, size_t errcap) {
     CD_GUARD_BEGIN
+    obj->indexed = false;  // decoders may replace elements (PhotometricInterpretation, ...)
     if (bits != 8 && bits != 16 && bits != 32) {
         setErr(err, errcap, "BitsAllocated " + std::to_string(bits) + " is not supported");
         return CD_UNSUPPORTED;

@@ -103,7 +103,7 @@ package final class DicomObject {
                 if block >= 0x20 { break }
                 continue
             }
-            if c.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(creator) == .orderedSame {
+            if c.trimmingBlanks.caseInsensitiveCompare(creator) == .orderedSame {
                 return TagPath(steps, Tag(group, block << 8 | UInt16(element)))
             }
         }

@@ -140,7 +140,7 @@ public enum InstanceParser {
             magneticFieldStrength: double(o, .magneticFieldStrength),
             echoTime: double(o, .echoTime) ?? frameInfos.first?.echoTime, repetitionTime: double(o, .repetitionTime),
             inversionTime: double(o, .inversionTime), flipAngle: double(o, .flipAngle),
-            imageType: (o.string(.imageType) ?? "").split(separator: "\\").map { String($0).trimmingCharacters(in: .whitespaces) },
+            imageType: (o.string(.imageType) ?? "").split(separator: "\\").map { $0.trimmingBlanks },
             sliceThickness: double(o, .sliceThickness) ?? frameInfos.first?.sliceThickness,
             spacingBetweenSlices: double(o, .spacingBetweenSlices), sequenceName: o.string(.sequenceName),
             scanningSequence: o.string(.scanningSequence), bodyPartExamined: o.string(.bodyPartExamined),

@@ -51,7 +51,7 @@ enum VendorFields {
 
     static func text(_ o: DicomObject, _ path: TagPath?) -> String? {
         guard let path, let (bytes, _) = o.bytes(path) else { return nil }
-        let s = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        let s = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingBlanks
         return s.isEmpty ? nil : s
     }
 

@@ -54,13 +54,10 @@ public struct SegmentationModel: Sendable {
         }
         var probs = try run(x)
         if mirror {
+            // Reversing x in every row (of the image, and of each class's probabilities).
             let nx = grid.dims[0]
-            let flip = { (v: [Float], count: Int) -> [Float] in
-                var out = v
-                for r in 0..<(count / nx) { for i in 0..<nx { out[r * nx + i] = v[r * nx + nx - 1 - i] } }
-                return out
-            }
-            let back = flip(try run(flip(x, x.count)), probs.count)
+            let flip = { (v: [Float]) -> [Float] in VoxelData.float32(v).mirroredInPlane(nx: nx, ny: v.count / nx, acrossRows: false).floats }
+            let back = flip(try run(flip(x)))
             for v in probs.indices { probs[v] = (probs[v] + back[v]) / 2 }
         }
         return (grid, probs)

@@ -69,3 +69,11 @@ final class FastPathTests: XCTestCase {
         }
     }
 }
+
+final class BlanksTests: XCTestCase {
+    func testTrimmingBlanksMatchesFoundationOnDICOMText() {
+        for s in ["", " ", "ORIGINAL", "  DERIVED\t", "M \\ ND ", "\tÄrzte  ", "a b"] {
+            XCTAssertEqual(s.trimmingBlanks, s.trimmingCharacters(in: .whitespaces), s)
+        }
+    }
+}
