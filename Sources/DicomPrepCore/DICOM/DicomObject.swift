@@ -216,10 +216,18 @@ package final class DicomObject {
 
 /// Process-wide set-up of the DICOM reader.
 public enum DicomRuntime {
+    static let prepared = DispatchSemaphore(value: 0)
+
     /// Starts the reader's one-time set-up (the data dictionary, ~5 ms) on a background thread; the first
-    /// file opened waits for it if it has not finished.
+    /// file opened waits for it if it has not finished. A process that ends sooner (`--help`, a usage
+    /// error) waits for it at exit, before dcmtk's dictionary is destroyed (exit handlers run in reverse
+    /// order of registration, and dcmtk's was registered when it was loaded).
     public static func prepareInBackground() {
-        let t = Thread { DicomObject.prepare() }
+        atexit { DicomRuntime.prepared.wait() }
+        let t = Thread {
+            DicomObject.prepare()
+            DicomRuntime.prepared.signal()
+        }
         t.start()
     }
 }
