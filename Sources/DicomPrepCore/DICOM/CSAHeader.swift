@@ -33,13 +33,10 @@ public struct CSAHeader: Sendable, Equatable {
                     if csa2 { return nil }
                     break
                 }
-                // The text up to its NUL, without surrounding blanks (trimmed as bytes: the series header's
-                // protocol is ~100 KB, in every file).
-                var a = p, e = p
+                // The text up to its NUL, without surrounding blanks.
+                var e = p
                 while e < p + len && bytes[e] != 0 { e += 1 }
-                while a < e && (bytes[a] == 0x20 || bytes[a] == 0x09) { a += 1 }
-                while e > a && (bytes[e - 1] == 0x20 || bytes[e - 1] == 0x09) { e -= 1 }
-                let text = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[a..<e]), as: UTF8.self) }
+                let text = bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[p..<e]), as: UTF8.self) }.trimmingBlanks
                 if vm == 0 || itemNo < vm { values.append(text) }
                 if len % 4 != 0 { len += 4 - len % 4 }
                 p += len
