@@ -53,7 +53,8 @@ let package = Package(
         .target(
             name: "CArchive",
             path: "Sources/CArchive",
-            linkerSettings: [.linkedLibrary("archive")]
+            // libarchive itself is opened at first use (carchive.c); its headers are all the build needs.
+            linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]
         ),
         .target(
             name: "CPng",
