@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -130,6 +131,11 @@ extern "C" int cd_open_memory(const void *data, size_t len, cd_object **out, cha
     CD_GUARD_END
 }
 
+extern "C" void cd_keep_freed_buffers(void) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 extern "C" int cd_new(cd_object **out) {
     try {
         cd_init();
@@ -224,6 +230,25 @@ extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_
         buf[n] = 0;
     }
     return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" int cd_get_integer(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, int64_t *out) {
+    char *err = nullptr;
+    size_t errcap = 0;
+    CD_GUARD_BEGIN
+    *out = 0;
+    DcmElement *el = element(obj, tags, items, depth);
+    if (!el || el->getLength() == 0) return CD_ABSENT;
+    switch (el->ident()) {
+    case EVR_US: { Uint16 v = 0; if (el->getUint16(v).bad()) return CD_ABSENT; *out = v; return CD_OK; }
+    case EVR_SS: { Sint16 v = 0; if (el->getSint16(v).bad()) return CD_ABSENT; *out = v; return CD_OK; }
+    case EVR_UL: { Uint32 v = 0; if (el->getUint32(v).bad()) return CD_ABSENT; *out = v; return CD_OK; }
+    case EVR_SL: { Sint32 v = 0; if (el->getSint32(v).bad()) return CD_ABSENT; *out = v; return CD_OK; }
+    case EVR_SV: { Sint64 v = 0; if (el->getSint64(v).bad()) return CD_ABSENT; *out = v; return CD_OK; }
+    case EVR_UV: { Uint64 v = 0; if (el->getUint64(v).bad() || v > (Uint64)INT64_MAX) return CD_UNSUPPORTED; *out = (int64_t)v; return CD_OK; }
+    default: return CD_UNSUPPORTED;
+    }
     CD_GUARD_END
 }
 

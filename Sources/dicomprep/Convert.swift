@@ -72,6 +72,7 @@ struct Convert: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        ProcessMemory.keepFreedBuffers()
         var o = ConvertOptions(inputs: inputs, outputDir: output)
         o.values = ValueOptions(dataType: dtype.type, philipsDisplayValues: philipsDisplay)
         o.applyVOI = voi

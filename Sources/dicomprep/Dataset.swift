@@ -82,6 +82,7 @@ struct DatasetConvert: ParsableCommand {
     var compressionLevel = 1
 
     func run() throws {
+        ProcessMemory.keepFreedBuffers()
         let layoutValue: DatasetLayout = try orExit { () throws(DicomPrepError) in try DatasetLayout.named(layout) }
         var o = DatasetOptions(root: root, outputDir: output, layout: layoutValue)
         o.sequences = sequences?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }

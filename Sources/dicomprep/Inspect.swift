@@ -21,6 +21,7 @@ struct Inspect: ParsableCommand {
     var spacingTolerance = 0.1
 
     func run() throws {
+        ProcessMemory.keepFreedBuffers()
         let r = Inspector.inspect(inputs, spacingTolerance: spacingTolerance)
         if json {
             Terminal.out(try JSONOutput.encode(r).trimmingCharacters(in: .newlines))

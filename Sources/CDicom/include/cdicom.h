@@ -28,6 +28,9 @@ int cd_open_memory(const void *data, size_t len, cd_object **out, char *err, siz
 /* A new empty dataset, for writing. */
 int cd_new(cd_object **out);
 void cd_close(cd_object *obj);
+/* Process-wide: the C allocator serves buffers up to 32 MB from its heap and keeps freed memory (up to 64 MB
+ * of free top) for the next ones, instead of mapping and unmapping each (conversion runs; see ProcessMemory). */
+void cd_keep_freed_buffers(void);
 
 /* A tag path: tags[0..depth-1]; items[i] is the sequence item taken inside tags[i] for i < depth-1.
  * Tags are (group << 16) | element. Group 0002 at depth 1 addresses the meta header. */
@@ -36,6 +39,9 @@ void cd_close(cd_object *obj);
  * the text is truncated (and NUL-terminated) when it does not fit into cap. */
 int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
                   char *buf, size_t cap, size_t *needed);
+/* The first value of a binary integer element (US, SS, UL, SL, UV, SV) into *out, without formatting it as
+ * text first. CD_UNSUPPORTED for any other VR (read those with cd_get_string), CD_ABSENT when absent or empty. */
+int cd_get_integer(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, int64_t *out);
 /* The element's raw value bytes (little-endian for binary VRs; the text for string VRs) and its VR
  * (two letters, NUL-terminated, into vr[3]). *needed receives the length; truncated when cap is short.
  * Used for private elements: the Siemens CSA header (OB/UN) and vendor numbers read as UN in implicit VR. */

@@ -102,8 +102,9 @@ public struct Converter: Sendable {
 
         // 4. Names, decided in order so that they do not depend on timing.
         var namer = try OutputNamer(template: options.nameTemplate, keepPHI: options.keepPHI, mirrorFolders: options.mirrorFolders)
-        let writer = NiftiWriter(gzip: options.gzip, compressionLevel: options.compressionLevel,
-                                 threads: max(1, Parallel.cores / max(1, min(options.jobs, plans.count))))
+        // Every output may compress on all cores: while several are written at once the members share the
+        // cores, and the last one written alone does not leave the others idle.
+        let writer = NiftiWriter(gzip: options.gzip, compressionLevel: options.compressionLevel, threads: Parallel.cores)
         let names = plans.map { namer.relativePath(for: $0) }
         var steps: [any VolumeTransform] = []
         if options.applyVOI {

@@ -7,11 +7,24 @@ import Foundation
 public enum Gzip {
     /// Bytes per gzip member: large enough that the ratio is unchanged, small enough to spread over cores.
     static let memberSize = 4 << 20
+    static let smallestMember = 128 << 10
+
+    /// Bytes per member for `n` bytes of data: 4 MB, or for smaller data about a quarter of it (at least
+    /// 128 KB), so that a small volume (a field map's 300 KB) is compressed on several cores too, not on
+    /// one while the others wait. It depends only on `n`: the same bytes whatever the number of threads.
+    static func memberSize(for n: Int) -> Int {
+        let quarter = (n / 4 + 0xFFFF) / 0x10000 * 0x10000
+        return min(memberSize, max(smallestMember, quarter))
+    }
 
     /// Compresses `data` into gzip members (concatenated, they are one valid gzip stream) with `level`
     /// (0...12) using up to `threads` threads. Members are returned separately so that nobody has to
     /// hold a second, concatenated copy.
     public static func compressMembers(_ data: UnsafeRawBufferPointer, level: Int, threads: Int) throws(DicomPrepError) -> [[UInt8]] {
+        try compressMembers(data, level: level, threads: threads, memberSize: memberSize(for: data.count))
+    }
+
+    static func compressMembers(_ data: UnsafeRawBufferPointer, level: Int, threads: Int, memberSize: Int) throws(DicomPrepError) -> [[UInt8]] {
         let n = data.count
         let members = max(1, (n + memberSize - 1) / memberSize)
         let results = UnsafeSendableBox<[[UInt8]]>([[UInt8]](repeating: [], count: members))
@@ -36,12 +49,13 @@ public enum Gzip {
     /// the whole file's.
     public static func compressMembers(_ data: UnsafeRawBufferPointer, level: Int, threads: Int,
                                        emit: (UnsafeRawBufferPointer) throws(DicomPrepError) -> Void) throws(DicomPrepError) {
-        let batch = memberSize * max(1, threads) * 2
+        let member = memberSize(for: data.count)
+        let batch = member * max(1, threads) * 2
         var start = 0
         repeat {
             let len = min(batch, data.count - start)
             let slice = UnsafeRawBufferPointer(rebasing: data[start..<(start + len)])
-            for part in try compressMembers(slice, level: level, threads: threads) {
+            for part in try compressMembers(slice, level: level, threads: threads, memberSize: member) {
                 try part.withUnsafeBytes { b in catching { () throws(DicomPrepError) in try emit(b) } }.get()
             }
             start += len

@@ -65,6 +65,18 @@ package final class DicomObject {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The first value of a binary integer element (US, SS, UL, SL, UV, SV) read as a number; `.text` for
+    /// any other VR, whose value is read as text.
+    package enum IntegerValue { case absent, text, value(Int) }
+    package func integer(_ path: TagPath) -> IntegerValue {
+        var v: Int64 = 0
+        switch Int(cd_get_integer(handle, path.tags, path.items, Int32(path.tags.count), &v)) {
+        case CD_OK: return .value(Int(v))
+        case CD_UNSUPPORTED: return .text
+        default: return .absent
+        }
+    }
+
     /// The element's text (values separated by `\`), or nil when absent or empty.
     package func string(_ path: TagPath) -> String? {
         var needed = 0

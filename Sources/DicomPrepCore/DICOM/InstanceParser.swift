@@ -211,6 +211,12 @@ public enum InstanceParser {
 
     static func int(_ o: DicomObject, _ tag: Tag) -> Int? { int(o, TagPath(tag)) }
     static func int(_ o: DicomObject, _ path: TagPath) -> Int? {
+        // Binary integers (Rows, Columns, Bits Allocated, ...) directly; text (IS, DS) parsed as a number.
+        switch o.integer(path) {
+        case .absent: return nil
+        case let .value(v): return abs(v) < 1_000_000_000_000_000 ? v : nil
+        case .text: break
+        }
         guard let d = firstNumber(o.string(path)), d == d.rounded(), abs(d) < 1e15 else { return nil }
         return Int(d)
     }

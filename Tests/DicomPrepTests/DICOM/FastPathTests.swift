@@ -68,6 +68,49 @@ final class FastPathTests: XCTestCase {
             XCTAssertEqual(v.mirroredInPlane(nx: nx, ny: ny, acrossRows: acrossRows), expected)
         }
     }
+
+    /// Binary integers read as numbers give what their text gives, on every real fixture; text VRs are left to
+    /// the text path.
+    func testIntegersReadAsNumbersEqualTheirText() throws {
+        let dir = try TestSupport.requireFixtures()
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".dcm") }.sorted()
+        let tags: [Tag] = [.rows, .columns, .bitsAllocated, .bitsStored, .highBit, .pixelRepresentation, .samplesPerPixel, .numberOfFrames, .instanceNumber]
+        var numbers = 0, texts = 0
+        for name in names {
+            guard let o = try? DicomObject(reading: dir.appendingPathComponent(name).path) else { continue }
+            for t in tags {
+                let path = TagPath(t)
+                switch o.integer(path) {
+                case .absent:
+                    XCTAssertNil(InstanceParser.firstNumber(o.string(path)), "\(name) \(t)")
+                case let .value(v):
+                    XCTAssertEqual(Double(v), InstanceParser.firstNumber(o.string(path)), "\(name) \(t)")
+                    numbers += 1
+                case .text:
+                    texts += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(numbers, 20)
+        XCTAssertGreaterThan(texts, 5, "IS values (Number of Frames, Instance Number) stay text")
+    }
+
+    /// Small data is cut into several gzip members (so it is compressed on several cores), the members do
+    /// not depend on the number of threads, and the stream decompresses to the data.
+    func testGzipMembersOfSmallDataIndependentOfThreads() throws {
+        var rng = SeededRandom(seed: 3)
+        let data = (0..<300_000).map { _ in UInt8(truncatingIfNeeded: rng.next() % 7) }
+        XCTAssertEqual(Gzip.memberSize(for: data.count), 128 << 10)
+        XCTAssertEqual(Gzip.memberSize(for: 100 << 20), 4 << 20)
+        let one = try data.withUnsafeBytes { try Gzip.compressMembers($0, level: 1, threads: 1) }
+        let two = try data.withUnsafeBytes { try Gzip.compressMembers($0, level: 1, threads: 2) }
+        XCTAssertEqual(one.count, 3)
+        XCTAssertEqual(one, two)
+        var streamed: [UInt8] = []
+        try data.withUnsafeBytes { d in try Gzip.compressMembers(d, level: 1, threads: 2) { streamed += $0 } }
+        XCTAssertEqual(streamed, one.flatMap { $0 })
+        XCTAssertEqual(try Gzip.decompress(streamed, limit: 1 << 20), data)
+    }
 }
 
 final class BlanksTests: XCTestCase {
@@ -76,4 +119,5 @@ final class BlanksTests: XCTestCase {
             XCTAssertEqual(s.trimmingBlanks, s.trimmingCharacters(in: .whitespaces), s)
         }
     }
+
 }
