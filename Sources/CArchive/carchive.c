@@ -1,7 +1,7 @@
 // libarchive shim: the only code that calls libarchive.
-// libarchive is opened at first use (dlopen), not linked: with its own dependencies (ICU, libxml2, nettle,
-// zstd, lzma, lz4, bz2, acl) it is ten shared objects whose loading and relocation cost every run about
-// 2 ms of start-up, though only archive input needs them.
+// libarchive is opened at first use (dlopen), not linked: with the five of its dependencies nothing else
+// needs (nettle, acl, zstd, lz4, bz2) it is six shared objects whose loading and relocation cost every run
+// about 2 ms of start-up, though only archive input needs them.
 #include "carchive.h"
 #include <archive.h>
 #include <archive_entry.h>

@@ -6,7 +6,7 @@ import Foundation
 /// parallel; a multi-member gzip stream is valid and read whole by zlib, libnifti and nibabel.
 public enum Gzip {
     /// Bytes per gzip member: large enough that the ratio is unchanged, small enough to spread over cores.
-    static let memberSize = 4 << 20
+    static let largestMember = 4 << 20
     static let smallestMember = 128 << 10
 
     /// Bytes per member for `n` bytes of data: 4 MB, or for smaller data about a quarter of it (at least
@@ -14,7 +14,7 @@ public enum Gzip {
     /// one while the others wait. It depends only on `n`: the same bytes whatever the number of threads.
     static func memberSize(for n: Int) -> Int {
         let quarter = (n / 4 + 0xFFFF) / 0x10000 * 0x10000
-        return min(memberSize, max(smallestMember, quarter))
+        return min(largestMember, max(smallestMember, quarter))
     }
 
     /// Compresses `data` into gzip members (concatenated, they are one valid gzip stream) with `level`
