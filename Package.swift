@@ -25,9 +25,9 @@ let package = Package(
             exclude: ["openjpeg_headers"],
             cxxSettings: [.headerSearchPath("openjpeg_headers")],
             linkerSettings: [
-                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmimgle"),
+                // dcmjpeg and dcmjpls (JPEG, JPEG-LS) are opened at first use (cdicom.cpp), not linked.
                 .linkedLibrary("dcmdata"), .linkedLibrary("oflog"), .linkedLibrary("ofstd"),
-                .linkedLibrary("openjp2"), .linkedLibrary("z"),
+                .linkedLibrary("openjp2"), .linkedLibrary("z"), .linkedLibrary("dl"),
             ]
         ),
         .target(

@@ -16,7 +16,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -34,6 +38,9 @@ struct cd_object {
     // elements, and a file is asked for ~50. Dropped whenever the dataset is changed.
     std::vector<std::pair<uint32_t, DcmElement *>> index;
     bool indexed = false;
+    // A small file read whole and parsed from memory: where its native PixelData value starts in the file
+    // (0: not located), so frames can be read from there again later as for files parsed from disk.
+    uint64_t pixelOffset = 0;
 };
 
 static void setErr(char *err, size_t cap, const std::string &msg) {
@@ -80,12 +87,51 @@ extern "C" void cd_init(void) {
             OFLog::configure(OFLogger::OFF_LOG_LEVEL);
             // Elements written with VR UN (explicit VR files from some archives) get their dictionary VR.
             dcmEnableUnknownVRConversion.set(OFTrue);
-            DJDecoderRegistration::registerCodecs();
-            DJLSDecoderRegistration::registerCodecs();
+            // JPEG and JPEG-LS: registered when the first such file is met (loadCodecs).
             DcmRLEDecoderRegistration::registerCodecs();
         });
     } catch (...) {
     }
+}
+
+// dcmtk's JPEG and JPEG-LS decoders (libdcmjpeg with the IJG libraries and libdcmimgle, libdcmjpls with CharLS)
+// are opened at first use (dlopen), not linked: seven shared objects that every run loaded and relocated,
+// CharLS filling its tables in a static constructor, about 1.5 ms of each start though most exports hold no
+// JPEG file. The registration functions are dcmtk's own (C++ names, from the headers compiled against).
+static std::once_flag codecsOnce;
+static std::string codecsError;
+
+static void *openCodecLibrary(const char *base, const char *soname) {
+    void *h = dlopen(base, RTLD_NOW | RTLD_GLOBAL);
+    if (!h) h = dlopen(soname, RTLD_NOW | RTLD_GLOBAL);
+    if (!h) codecsError += std::string(codecsError.empty() ? "" : "; ") + "cannot open " + soname + " (" + dlerror() + ")";
+    return h;
+}
+
+static void loadCodecs() {
+    std::call_once(codecsOnce, [] {
+        if (void *h = openCodecLibrary("libdcmjpeg.so", "libdcmjpeg.so.17")) {
+            typedef void (*Register)(E_DecompressionColorSpaceConversion, E_UIDCreation, E_PlanarConfiguration, OFBool, OFBool, OFBool);
+            if (auto r = reinterpret_cast<Register>(dlsym(h, "_ZN21DJDecoderRegistration14registerCodecsE35E_DecompressionColorSpaceConversion13E_UIDCreation21E_PlanarConfigurationbbb")))
+                r(EDC_photometricInterpretation, EUC_default, EPC_default, OFFalse, OFFalse, OFFalse);
+            else
+                codecsError += std::string(codecsError.empty() ? "" : "; ") + "libdcmjpeg has no DJDecoderRegistration::registerCodecs of this dcmtk version";
+        }
+        if (void *h = openCodecLibrary("libdcmjpls.so", "libdcmjpls.so.17")) {
+            typedef void (*Register)(JLS_UIDCreation, JLS_PlanarConfiguration, OFBool, OFBool);
+            if (auto r = reinterpret_cast<Register>(dlsym(h, "_ZN23DJLSDecoderRegistration14registerCodecsE15JLS_UIDCreation23JLS_PlanarConfigurationbb")))
+                r(EJLSUC_default, EJLSPC_restore, OFFalse, OFFalse);
+            else
+                codecsError += std::string(codecsError.empty() ? "" : "; ") + "libdcmjpls has no DJLSDecoderRegistration::registerCodecs of this dcmtk version";
+        }
+    });
+}
+
+// Whether dcmtk can decode an encapsulated transfer syntax (JPEG and JPEG-LS loaded first if need be).
+static bool dcmtkDecodes(E_TransferSyntax x) {
+    if (DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) return true;
+    loadCodecs();
+    return DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit);
 }
 
 // Hands a read dataset to the caller, or turns the reading status into a message and frees it.
@@ -105,10 +151,81 @@ static int finishOpen(cd_object *obj, OFCondition c, bool fromDisk, cd_object **
     return CD_OK;
 }
 
+// Files up to this size are read with one read() and parsed from memory. dcmtk's file stream asks stdio for the
+// position and the end of file around every element it reads, each call taking the FILE lock: a third of
+// dcmtk's cost on the small files of EPI, DWI and field-map exports (64x64 and 128x128 slices). Larger files,
+// whose PixelData dcmtk then need not read at all, go through dcmtk's file stream.
+static const off_t kSmallFile = 64 << 10;
+
+static bool readSmallFile(const char *path, std::vector<char> &buf) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= kSmallFile;
+    size_t total = 0;
+    if (ok) {
+        buf.resize((size_t)st.st_size);
+        while (total < buf.size()) {
+            ssize_t r = read(fd, buf.data() + total, buf.size() - total);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            total += (size_t)r;
+        }
+        ok = total == buf.size();
+    }
+    close(fd);
+    return ok;
+}
+
+static DcmPixelData *pixelData(cd_object *obj);
+
+// Where the native little-endian PixelData value of a file parsed from memory starts in the file: at the end
+// (PixelData is the last element), checked against the element's header just before it and against the
+// value dcmtk read. 0 when it is elsewhere (a trailing element), encapsulated or big-endian.
+static uint64_t locatePixels(cd_object *obj, const std::vector<char> &buf) {
+    DcmPixelData *pd = pixelData(obj);
+    if (!pd) return 0;
+    DcmXfer xf(obj->file.getDataset()->getOriginalXfer());
+    if (xf.isEncapsulated() || xf.getByteOrder() != EBO_LittleEndian || xf.getStreamCompression() != ESC_none) return 0;
+    const Uint32 len = pd->getLength();
+    const size_t size = buf.size();
+    if (len == 0 || len > size || gLocalByteOrder != EBO_LittleEndian) return 0;
+    const size_t off = size - len;
+    const unsigned char *b = reinterpret_cast<const unsigned char *>(buf.data());
+    auto le32 = [&](size_t at) { return (Uint32)b[at] | ((Uint32)b[at + 1] << 8) | ((Uint32)b[at + 2] << 16) | ((Uint32)b[at + 3] << 24); };
+    auto isPixelTag = [&](size_t at) { return b[at] == 0xE0 && b[at + 1] == 0x7F && b[at + 2] == 0x10 && b[at + 3] == 0x00; };
+    // Explicit VR: tag, "OW" or "OB", two reserved bytes, 32-bit length; implicit VR: tag, 32-bit length.
+    const bool header = xf.isExplicitVR()
+        ? off >= 12 && isPixelTag(off - 12) && b[off - 8] == 'O' && (b[off - 7] == 'W' || b[off - 7] == 'B') && b[off - 6] == 0 && b[off - 5] == 0 && le32(off - 4) == len
+        : off >= 8 && isPixelTag(off - 8) && le32(off - 4) == len;
+    if (!header) return 0;
+    Uint8 *v = nullptr;
+    if (pd->getUint8Array(v).bad() || !v || std::memcmp(v, b + off, len) != 0) return 0;
+    return (uint64_t)off;
+}
+
 extern "C" int cd_open(const char *path, cd_object **out, char *err, size_t errcap) {
     *out = nullptr;
     CD_GUARD_BEGIN
     cd_init();
+    thread_local std::vector<char> small;
+    if (readSmallFile(path, small)) {
+        cd_object *obj = new cd_object();
+        DcmInputBufferStream in;
+        in.setBuffer(small.data(), (offile_off_t)small.size());
+        in.setEos();
+        obj->file.transferInit();
+        OFCondition c = obj->file.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
+        obj->file.transferEnd();
+        if (c.good()) {
+            obj->fromDisk = true;
+            obj->pixelOffset = locatePixels(obj, small);
+            *out = obj;
+            return CD_OK;
+        }
+        // Damaged: dcmtk reads the file itself below, for the same message as any other file.
+        delete obj;
+    }
     cd_object *obj = new cd_object();
     OFCondition c = obj->file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
     return finishOpen(obj, c, true, out, err, errcap);
@@ -212,6 +329,59 @@ static DcmSequenceOfItems *sequence(cd_object *obj, const uint32_t *tags, const 
     return el && el->ident() == EVR_SQ ? static_cast<DcmSequenceOfItems *>(el) : nullptr;
 }
 
+// The text of a character-string element as dcmtk's getOFStringArray(normalize) gives it, in one pass over
+// the stored value: dcmtk counts the values, then finds each one from the start and copies it, thousands of
+// instructions for one short text, and a file is asked for ~50. Multi-valued VRs lose the spaces before and
+// after each value; LT, ST, UT and UR (one value, leading spaces significant) only the trailing ones. False for
+// any other VR (numbers, bytes), which go through dcmtk. cd_text_check compares both ways on whole files.
+static bool fastText(DcmElement *el, std::string &out) {
+    bool multi;
+    switch (el->ident()) {
+    case EVR_AE: case EVR_AS: case EVR_CS: case EVR_DA: case EVR_DS: case EVR_DT: case EVR_IS:
+    case EVR_LO: case EVR_PN: case EVR_SH: case EVR_TM: case EVR_UI: case EVR_UC:
+        multi = true;
+        break;
+    case EVR_LT: case EVR_ST: case EVR_UT: case EVR_UR:
+        multi = false;
+        break;
+    default:
+        return false;
+    }
+    char *p = nullptr;
+    Uint32 len = 0;
+    if (static_cast<DcmByteString *>(el)->getString(p, len).bad()) return false;
+    out.clear();
+    if (!p) return true;
+    if (!multi) {
+        while (len > 0 && p[len - 1] == ' ') len--;
+        out.assign(p, len);
+        return true;
+    }
+    out.reserve(len);
+    const char *v = p, *end = p + len;
+    while (true) {
+        const char *e = static_cast<const char *>(std::memchr(v, '\\', (size_t)(end - v)));
+        const char *stop = e ? e : end;
+        const char *a = v, *b = stop;
+        while (a < b && *a == ' ') a++;
+        while (b > a && b[-1] == ' ') b--;
+        out.append(a, (size_t)(b - a));
+        if (!e) break;
+        out.push_back('\\');
+        v = e + 1;
+    }
+    return true;
+}
+
+// The element's text: the fast reading for character strings, dcmtk's formatting for everything else.
+static bool textOf(DcmElement *el, std::string &out) {
+    if (fastText(el, out)) return true;
+    OFString s;
+    if (el->getOFStringArray(s, OFTrue).bad()) return false;
+    out.assign(s.c_str(), s.length());
+    return true;
+}
+
 extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, char *buf,
                              size_t cap, size_t *needed) {
     char *err = nullptr;
@@ -221,15 +391,40 @@ extern "C" int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_
     if (cap > 0) buf[0] = 0;
     DcmElement *el = element(obj, tags, items, depth);
     if (!el || el->getLength() == 0) return CD_ABSENT;
-    OFString s;
-    if (el->getOFStringArray(s, OFTrue).bad()) return CD_ABSENT;
+    thread_local std::string s;
+    if (!textOf(el, s)) return CD_ABSENT;
     if (needed) *needed = s.length();
     if (cap > 0) {
         size_t n = s.length() < cap - 1 ? s.length() : cap - 1;
-        std::memcpy(buf, s.c_str(), n);
+        std::memcpy(buf, s.data(), n);
         buf[n] = 0;
     }
     return CD_OK;
+    CD_GUARD_END
+}
+
+extern "C" long cd_text_check(cd_object *obj, char *err, size_t errcap) {
+    CD_GUARD_BEGIN
+    long compared = 0;
+    DcmStack stack;
+    DcmDataset *ds = obj->file.getDataset();
+    std::string fast;
+    while (ds->nextObject(stack, OFTrue).good()) {
+        DcmObject *o = stack.top();
+        if (!o->isLeaf() || o->ident() == EVR_item) continue;
+        DcmElement *el = static_cast<DcmElement *>(o);
+        if (el->getLength() == 0 || !fastText(el, fast)) continue;
+        OFString ref;
+        bool ok = el->getOFStringArray(ref, OFTrue).good();
+        if (!ok || fast.size() != ref.length() || std::memcmp(fast.data(), ref.c_str(), fast.size()) != 0) {
+            char tag[32];
+            std::snprintf(tag, sizeof tag, "(%04X,%04X) %s", o->getGTag(), o->getETag(), DcmVR(o->ident()).getVRName());
+            setErr(err, errcap, std::string(tag) + ": \"" + fast + "\" where dcmtk gives " + (ok ? "\"" + std::string(ref.c_str(), ref.length()) + "\"" : "an error"));
+            return -1;
+        }
+        compared++;
+    }
+    return compared;
     CD_GUARD_END
 }
 
@@ -409,7 +604,7 @@ extern "C" int cd_get_pixel_info(cd_object *obj, cd_pixel_info *info, char *err,
         info->length = 0xFFFFFFFFu;
         DcmPixelSequence *seq = encapsulated(pd, x);
         if (seq && seq->card() > 0) info->fragments = (uint32_t)(seq->card() - 1);
-        info->decodable = (isJ2K(x) || DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) ? 1 : 0;
+        info->decodable = (isJ2K(x) || dcmtkDecodes(x)) ? 1 : 0;
     } else {
         info->length = pd->getLength();
         info->decodable = 1;
@@ -419,6 +614,8 @@ extern "C" int cd_get_pixel_info(cd_object *obj, cd_pixel_info *info, char *err,
         if (xf.getByteOrder() == EBO_LittleEndian && xf.getStreamCompression() == ESC_none && !pd->valueLoaded() && f
             && f->ident() == DFT_DcmInputFileStreamFactory && obj->fromDisk) {
             info->file_offset = (uint64_t)static_cast<const DcmInputFileStreamFactory *>(f)->getOffset();
+        } else if (obj->pixelOffset > 0 && obj->fromDisk) {
+            info->file_offset = obj->pixelOffset;
         }
     }
     return CD_OK;
@@ -576,8 +773,9 @@ extern "C" int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, 
             }
             return CD_OK;
         }
-        if (!DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) {
-            setErr(err, errcap, std::string("transfer syntax ") + xf.getXferID() + " (" + xferName(x) + ") has no decoder");
+        if (!dcmtkDecodes(x)) {
+            setErr(err, errcap, std::string("transfer syntax ") + xf.getXferID() + " (" + xferName(x) + ") has no decoder" +
+                                    (codecsError.empty() ? "" : " (" + codecsError + ")"));
             return CD_UNSUPPORTED;
         }
         if (isDcmtkJPEG(xf.getXferID())) {

@@ -39,6 +39,10 @@ void cd_keep_freed_buffers(void);
  * the text is truncated (and NUL-terminated) when it does not fit into cap. */
 int cd_get_string(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth,
                   char *buf, size_t cap, size_t *needed);
+/* Compares cd_get_string's one-pass reading of every character-string element in the dataset (sequences
+ * included) with dcmtk's own normalised text: the number of elements compared, or -1 and the first
+ * difference in err. */
+long cd_text_check(cd_object *obj, char *err, size_t errcap);
 /* The first value of a binary integer element (US, SS, UL, SL, UV, SV) into *out, without formatting it as
  * text first. CD_UNSUPPORTED for any other VR (read those with cd_get_string), CD_ABSENT when absent or empty. */
 int cd_get_integer(cd_object *obj, const uint32_t *tags, const uint32_t *items, int depth, int64_t *out);

@@ -95,6 +95,38 @@ final class FastPathTests: XCTestCase {
         XCTAssertGreaterThan(texts, 5, "IS values (Number of Frames, Instance Number) stay text")
     }
 
+    /// The shim's one-pass reading of character strings gives dcmtk's own normalised text for every such
+    /// element (sequences included) of every real fixture, the real scanner exports and the synthetic ones.
+    func testTextsReadInOnePassEqualDcmtks() throws {
+        let dir = try TestSupport.requireFixtures()
+        var files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".dcm") }.sorted()
+            .map { dir.appendingPathComponent($0).path }
+        if let real = RealScanTests.realscan, let e = FileManager.default.enumerator(atPath: real.path) {
+            for case let rel as String in e where !rel.hasSuffix(".md") && !rel.hasSuffix(".json") && !rel.hasSuffix(".nii") && !rel.hasSuffix(".gz")
+                && !rel.hasSuffix(".bval") && !rel.hasSuffix(".bvec") && !rel.hasSuffix(".txt") {
+                files.append(real.appendingPathComponent(rel).path)
+            }
+        }
+        let tmp = TestSupport.tempDir()
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        for kind in ScannerExport.Kind.allCases {
+            var x = ScannerExport(kind: kind)
+            x.volumes = 2
+            x.slices = 4
+            _ = try x.write(to: tmp.path + "/" + kind.rawValue)
+            let d = tmp.path + "/" + kind.rawValue
+            if let e = FileManager.default.enumerator(atPath: d) { for case let rel as String in e { files.append(d + "/" + rel) } }
+        }
+        var opened = 0, compared = 0
+        for f in files {
+            guard let o = try? DicomObject(reading: f) else { continue }
+            opened += 1
+            compared += try o.checkTexts()
+        }
+        XCTAssertGreaterThan(opened, 40)
+        XCTAssertGreaterThan(compared, 2000)
+    }
+
     /// Small data is cut into several gzip members (so it is compressed on several cores), the members do
     /// not depend on the number of threads, and the stream decompresses to the data.
     func testGzipMembersOfSmallDataIndependentOfThreads() throws {
