@@ -74,9 +74,8 @@ public enum Gzip {
 
     /// Whether a file starts with the gzip signature.
     public static func isGzip(_ path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? h.close() }
-        return [UInt8](h.readData(ofLength: 2)) == [0x1F, 0x8B]
+        var head: [UInt8] = [0, 0]
+        return DicomSniffer.readHead(of: path, into: &head) == 2 && head == [0x1F, 0x8B]
     }
 
     /// Decompresses a whole gzip file (all members) in memory; at most `limit` bytes.

@@ -34,11 +34,32 @@ enum DicomSniffer {
         return false
     }
 
+    /// Reads the first `buffer.count` bytes of a file (or archive member) into `buffer`; how many were read
+    /// (0 when it cannot be read).
+    static func readHead(of path: String, into buffer: inout [UInt8]) -> Int {
+        if let member = ArchiveMembers.shared.bytes(path) {
+            let n = min(buffer.count, member.count)
+            buffer.replaceSubrange(0..<n, with: member.prefix(n))
+            return n
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var total = 0
+        while total < buffer.count {
+            let r = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
+            if r < 0 && errno == EINTR { continue }
+            if r <= 0 { break }
+            total += r
+        }
+        return total
+    }
+
     /// The first `count` bytes of a file (empty when it cannot be read).
     static func head(of path: String, count: Int = 512) -> [UInt8] {
-        if let member = ArchiveMembers.shared.bytes(path) { return Array(member.prefix(count)) }
-        guard let h = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? h.close() }
-        return [UInt8](h.readData(ofLength: count))
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = readHead(of: path, into: &buffer)
+        buffer.removeLast(count - n)
+        return buffer
     }
 }

@@ -10,13 +10,19 @@ public enum ArchiveReader {
     public static let memberLimit = 4 << 30
 
     /// Whether the file is an archive rather than one (possibly gzip-compressed) DICOM file.
+    /// Asked of every file a folder holds, on the one thread that walks the folders, so it reads the file
+    /// name as bytes and the file's first 262 bytes with one `read`, not through Foundation.
     public static func isArchive(_ path: String) -> Bool {
-        let name = (path as NSString).lastPathComponent.lowercased()
-        if name.hasSuffix(".dcm") || name.hasSuffix(".ima") || name.hasSuffix(".dicom") || name.hasSuffix(".dcm.gz") { return false }
-        let head = DicomSniffer.head(of: path, count: 262)
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return true }
-        if head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8) { return true }
-        return [".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar"].contains { name.hasSuffix($0) }
+        // The file name, ASCII letters in lower case (the suffixes compared are ASCII).
+        var name = Array(path.utf8.reversed().prefix { $0 != UInt8(ascii: "/") }.reversed())
+        for i in name.indices where name[i] >= 0x41 && name[i] <= 0x5A { name[i] += 0x20 }
+        func ends(_ suffix: String) -> Bool { name.count >= suffix.utf8.count && name.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) }
+        if ends(".dcm") || ends(".ima") || ends(".dicom") || ends(".dcm.gz") { return false }
+        var head = [UInt8](repeating: 0, count: 262)
+        let n = DicomSniffer.readHead(of: path, into: &head)
+        if n >= 4 && head[0] == 0x50 && head[1] == 0x4B && ((head[2] == 0x03 && head[3] == 0x04) || (head[2] == 0x05 && head[3] == 0x06)) { return true }
+        if n >= 262 && head[257..<262].elementsEqual("ustar".utf8) { return true }
+        return [".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar"].contains { ends($0) }
     }
 
     /// Reads every member of the archive into memory; returns them as scanned files under `relativeDir`,

@@ -4,6 +4,13 @@ import Foundation
 /// Runs work items on a fixed number of threads.
 public enum Parallel {
     /// Calls `body(i)` for i in 0..<count on at most `threads` threads, each index once.
+    ///
+    /// The calling thread takes items itself, and `threads - 1` helpers on the global queue join in when a
+    /// thread of the pool is free. So a loop started inside another one (the gzip members of one output
+    /// while other outputs are written) gets the cores the outer loop has left idle, where
+    /// `concurrentPerform` runs a nested loop on one thread: with three outputs on two cores, the last one
+    /// was compressed on one core while the other waited. Nothing waits for a helper that has not started
+    /// (it finds no item left and returns), so nested loops cannot starve each other.
     public static func forEach(count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
         guard count > 0 else { return }
         let workers = max(1, min(threads, count))
@@ -11,13 +18,11 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        let next = UnsafeSendableBox(0)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let i = next.withLock { v -> Int in let i = v; v += 1; return i }
-                if i >= count { break }
-                body(i)
-            }
+        withoutActuallyEscaping(body) { escapable in
+            let loop = SharedLoop(count: count, body: escapable)
+            for _ in 1..<workers { DispatchQueue.global().async { loop.run() } }
+            loop.run()
+            loop.waitForAll()
         }
     }
 
@@ -43,4 +48,52 @@ public final class UnsafeSendableBox<T>: @unchecked Sendable {
 struct UnsafeSendablePointer: @unchecked Sendable {
     let pointer: UnsafeRawPointer?
     init(_ p: UnsafeRawPointer?) { pointer = p }
+}
+
+/// The items of one `Parallel.forEach`: taken one by one by whichever thread asks next. The body is
+/// dropped once every item is done, before `forEach` returns; a helper that starts later finds no item.
+private final class SharedLoop: @unchecked Sendable {
+    private let count: Int
+    private var next = 0, done = 0
+    private var body: (@Sendable (Int) -> Void)?
+    private let condition = NSCondition()
+
+    init(count: Int, body: @escaping @Sendable (Int) -> Void) {
+        self.count = count
+        self.body = body
+    }
+
+    func run() {
+        while let i = take() {
+            perform(i)
+            condition.lock()
+            done += 1
+            if done == count { condition.broadcast() }
+            condition.unlock()
+        }
+    }
+
+    private func take() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    /// Calls the body in a frame of its own, so this thread's reference to it is gone before the item
+    /// counts as done (`withoutActuallyEscaping` checks that nothing holds it when `forEach` returns).
+    @inline(never) private func perform(_ i: Int) {
+        condition.lock()
+        let b = body!
+        condition.unlock()
+        b(i)
+    }
+
+    func waitForAll() {
+        condition.lock()
+        while done < count { condition.wait() }
+        body = nil
+        condition.unlock()
+    }
 }
