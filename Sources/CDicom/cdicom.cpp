@@ -18,6 +18,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,23 +102,46 @@ extern "C" void cd_init(void) {
 static std::once_flag codecsOnce;
 static std::string codecsError;
 
-static void *openCodecLibrary(const char *base, const char *soname) {
-    void *h = dlopen(base, RTLD_NOW | RTLD_GLOBAL);
-    if (!h) h = dlopen(soname, RTLD_NOW | RTLD_GLOBAL);
-    if (!h) codecsError += std::string(codecsError.empty() ? "" : "; ") + "cannot open " + soname + " (" + dlerror() + ")";
+// A codec library of the same dcmtk as the libdcmdata this process runs with: from the same folder and with the
+// same version suffix (libdcmdata.so.17 -> libdcmjpeg.so.17), so that a different dcmtk installed beside it is
+// never mixed in; the unversioned name (the -dev package's link) only when that is not found.
+static int findDcmdata(struct dl_phdr_info *info, size_t, void *out) {
+    const char *name = info->dlpi_name;
+    if (name && std::strstr(name, "/libdcmdata.so")) {
+        *static_cast<std::string *>(out) = name;
+        return 1;
+    }
+    return 0;
+}
+
+static void *openCodecLibrary(const char *name) {
+    std::string dir, suffix = ".so", loaded;
+    dl_iterate_phdr(findDcmdata, &loaded);
+    if (!loaded.empty()) {
+        size_t slash = loaded.rfind('/'), so = loaded.rfind(".so");
+        dir = loaded.substr(0, slash + 1);
+        suffix = loaded.substr(so);
+    }
+    std::string tried = dir + name + suffix;
+    void *h = dlopen(tried.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!h) h = dlopen((std::string(name) + ".so").c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!h) {
+        const char *why = dlerror();
+        codecsError += std::string(codecsError.empty() ? "" : "; ") + "cannot open " + tried + " (" + (why ? why : "not found") + ")";
+    }
     return h;
 }
 
 static void loadCodecs() {
     std::call_once(codecsOnce, [] {
-        if (void *h = openCodecLibrary("libdcmjpeg.so", "libdcmjpeg.so.17")) {
+        if (void *h = openCodecLibrary("libdcmjpeg")) {
             typedef void (*Register)(E_DecompressionColorSpaceConversion, E_UIDCreation, E_PlanarConfiguration, OFBool, OFBool, OFBool);
             if (auto r = reinterpret_cast<Register>(dlsym(h, "_ZN21DJDecoderRegistration14registerCodecsE35E_DecompressionColorSpaceConversion13E_UIDCreation21E_PlanarConfigurationbbb")))
                 r(EDC_photometricInterpretation, EUC_default, EPC_default, OFFalse, OFFalse, OFFalse);
             else
                 codecsError += std::string(codecsError.empty() ? "" : "; ") + "libdcmjpeg has no DJDecoderRegistration::registerCodecs of this dcmtk version";
         }
-        if (void *h = openCodecLibrary("libdcmjpls.so", "libdcmjpls.so.17")) {
+        if (void *h = openCodecLibrary("libdcmjpls")) {
             typedef void (*Register)(JLS_UIDCreation, JLS_PlanarConfiguration, OFBool, OFBool);
             if (auto r = reinterpret_cast<Register>(dlsym(h, "_ZN23DJLSDecoderRegistration14registerCodecsE15JLS_UIDCreation23JLS_PlanarConfigurationbb")))
                 r(EJLSUC_default, EJLSPC_restore, OFFalse, OFFalse);

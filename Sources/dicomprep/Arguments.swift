@@ -23,6 +23,12 @@ enum DataTypeArgument: String, CaseIterable, ExpressibleByArgument {
     var type: NiftiDataType? { NiftiDataType(rawValue: rawValue) }
 }
 
+/// `predict --window`: how inference covers an image.
+enum WindowArgument: String, CaseIterable, ExpressibleByArgument {
+    case patch, whole
+    var window: InferenceWindow { self == .whole ? .wholeDefault : .patch }
+}
+
 /// `--reorient`: three distinct axis letters of R/L, A/P, S/I.
 struct OrientationArgument: ExpressibleByArgument {
     let transform: Reorient

@@ -41,7 +41,7 @@ struct Predict: ParsableCommand {
     var post: String?
 
     @Option(help: "Segmenter: how inference covers an image: patch (sliding windows of the training patch, 25% overlap, Gaussian blending; the default) or whole (one window over the whole image on the model grid when it has at most 160³ voxels: several times faster, slightly less accurate).")
-    var window = "patch"
+    var window = WindowArgument.patch
 
     @Flag(inversion: .prefixedNo, help: "Segmenter: also predict the left-right mirrored image and average the two (test-time augmentation, twice the inference time).")
     var mirror = false
@@ -59,11 +59,7 @@ struct Predict: ParsableCommand {
         p.writeProbabilities = probabilities
         p.applyMask = applyMask
         p.mirror = mirror
-        switch window {
-        case "whole": p.window = .wholeDefault
-        case "patch": p.window = .patch
-        default: throw ValidationError("--window is whole or patch")
-        }
+        p.window = window.window
         if let post {
             let s = Set(post.split(separator: ",").map(String.init))
             guard s.isSubset(of: ["largest", "fill", "none"]) else { throw ValidationError("--post is largest, fill, largest,fill or none") }

@@ -209,15 +209,18 @@ public enum InstanceParser {
     static func double(_ o: DicomObject, _ path: TagPath) -> Double? { firstNumber(o.string(path)) }
     static func double(_ o: DicomObject, _ tag: Tag) -> Double? { double(o, TagPath(tag)) }
 
+    /// Integers beyond this magnitude are refused, however they are stored (no DICOM count or size is near it).
+    static let largestInteger = 1_000_000_000_000_000
+
     static func int(_ o: DicomObject, _ tag: Tag) -> Int? { int(o, TagPath(tag)) }
     static func int(_ o: DicomObject, _ path: TagPath) -> Int? {
         // Binary integers (Rows, Columns, Bits Allocated, ...) directly; text (IS, DS) parsed as a number.
         switch o.integer(path) {
         case .absent: return nil
-        case let .value(v): return abs(v) < 1_000_000_000_000_000 ? v : nil
+        case let .value(v): return abs(v) < largestInteger ? v : nil
         case .text: break
         }
-        guard let d = firstNumber(o.string(path)), d == d.rounded(), abs(d) < 1e15 else { return nil }
+        guard let d = firstNumber(o.string(path)), d == d.rounded(), abs(d) < Double(largestInteger) else { return nil }
         return Int(d)
     }
 
