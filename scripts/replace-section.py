@@ -10,7 +10,8 @@ text = open("BENCHMARKS.md").read() if os.path.exists("BENCHMARKS.md") else "# B
 start = text.find(title)
 if start >= 0:
     nxt = text.find("\n## ", start + 1)
-    text = text[:start] + section + (text[nxt + 1:] if nxt >= 0 else "")
+    # The section, then a blank line before the next one.
+    text = text[:start] + section + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
 else:
     text = text.rstrip() + "\n\n" + section
 open("BENCHMARKS.md", "w").write(text)
