@@ -89,8 +89,8 @@ FUZZ_DIR := .build/fuzz
 fuzz: release
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
 	$(FUZZ_CXX) -g -O1 -std=c++17 -fsanitize=fuzzer,address,undefined -ISources/CDicom/include -ISources/CDicom/openjpeg_headers \
-	  -ISources/CDicom fuzz/fuzz_dicom.cpp Sources/CDicom/cdicom.cpp Sources/CDicom/j2k.cpp -o $(FUZZ_DIR)/fuzz_dicom \
-	  -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd -lopenjp2 -lz
+	  -ISources/CDicom fuzz/fuzz_dicom.cpp $(wildcard Sources/CDicom/*.cpp) -o $(FUZZ_DIR)/fuzz_dicom \
+	  -ldcmdata -loflog -lofstd -lopenjp2 -lz -ldl
 	bash scripts/fuzz-corpus.sh $(BIN) $(FUZZ_DIR)/corpus
 	$(FUZZ_DIR)/fuzz_dicom -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -max_len=262144 -timeout=20 \
 	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus 2>&1 | tee $(FUZZ_DIR)/last-run.log | grep -E "^#[0-9]+.*(DONE|pulse)|ERROR|SUMMARY|Done" | tail -5

@@ -8,17 +8,13 @@
 #include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dccodec.h"
-#include "dcmtk/dcmjpeg/djdecode.h"
-#include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/oflog/oflog.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
 #include <fcntl.h>
-#include <link.h>
 #include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +24,7 @@
 #include <exception>
 
 #include "cdicom.h"
+#include "codecs.h"
 #include "j2k.h"
 #include "dictionary.h"
 
@@ -88,74 +85,11 @@ extern "C" void cd_init(void) {
             OFLog::configure(OFLogger::OFF_LOG_LEVEL);
             // Elements written with VR UN (explicit VR files from some archives) get their dictionary VR.
             dcmEnableUnknownVRConversion.set(OFTrue);
-            // JPEG and JPEG-LS: registered when the first such file is met (loadCodecs).
+            // JPEG and JPEG-LS: registered when the first such file is met (codecs.cpp).
             DcmRLEDecoderRegistration::registerCodecs();
         });
     } catch (...) {
     }
-}
-
-// dcmtk's JPEG and JPEG-LS decoders (libdcmjpeg with the IJG libraries and libdcmimgle, libdcmjpls with CharLS)
-// are opened at first use (dlopen), not linked: seven shared objects that every run loaded and relocated,
-// CharLS filling its tables in a static constructor, about 1.5 ms of each start though most exports hold no
-// JPEG file. The registration functions are dcmtk's own (C++ names, from the headers compiled against).
-static std::once_flag codecsOnce;
-static std::string codecsError;
-
-// A codec library of the same dcmtk as the libdcmdata this process runs with: from the same folder and with the
-// same version suffix (libdcmdata.so.17 -> libdcmjpeg.so.17), so that a different dcmtk installed beside it is
-// never mixed in; the unversioned name (the -dev package's link) only when that is not found.
-static int findDcmdata(struct dl_phdr_info *info, size_t, void *out) {
-    const char *name = info->dlpi_name;
-    if (name && std::strstr(name, "/libdcmdata.so")) {
-        *static_cast<std::string *>(out) = name;
-        return 1;
-    }
-    return 0;
-}
-
-static void *openCodecLibrary(const char *name) {
-    std::string dir, suffix = ".so", loaded;
-    dl_iterate_phdr(findDcmdata, &loaded);
-    if (!loaded.empty()) {
-        size_t slash = loaded.rfind('/'), so = loaded.rfind(".so");
-        dir = loaded.substr(0, slash + 1);
-        suffix = loaded.substr(so);
-    }
-    std::string tried = dir + name + suffix;
-    void *h = dlopen(tried.c_str(), RTLD_NOW | RTLD_GLOBAL);
-    if (!h) h = dlopen((std::string(name) + ".so").c_str(), RTLD_NOW | RTLD_GLOBAL);
-    if (!h) {
-        const char *why = dlerror();
-        codecsError += std::string(codecsError.empty() ? "" : "; ") + "cannot open " + tried + " (" + (why ? why : "not found") + ")";
-    }
-    return h;
-}
-
-static void loadCodecs() {
-    std::call_once(codecsOnce, [] {
-        if (void *h = openCodecLibrary("libdcmjpeg")) {
-            typedef void (*Register)(E_DecompressionColorSpaceConversion, E_UIDCreation, E_PlanarConfiguration, OFBool, OFBool, OFBool);
-            if (auto r = reinterpret_cast<Register>(dlsym(h, "_ZN21DJDecoderRegistration14registerCodecsE35E_DecompressionColorSpaceConversion13E_UIDCreation21E_PlanarConfigurationbbb")))
-                r(EDC_photometricInterpretation, EUC_default, EPC_default, OFFalse, OFFalse, OFFalse);
-            else
-                codecsError += std::string(codecsError.empty() ? "" : "; ") + "libdcmjpeg has no DJDecoderRegistration::registerCodecs of this dcmtk version";
-        }
-        if (void *h = openCodecLibrary("libdcmjpls")) {
-            typedef void (*Register)(JLS_UIDCreation, JLS_PlanarConfiguration, OFBool, OFBool);
-            if (auto r = reinterpret_cast<Register>(dlsym(h, "_ZN23DJLSDecoderRegistration14registerCodecsE15JLS_UIDCreation23JLS_PlanarConfigurationbb")))
-                r(EJLSUC_default, EJLSPC_restore, OFFalse, OFFalse);
-            else
-                codecsError += std::string(codecsError.empty() ? "" : "; ") + "libdcmjpls has no DJLSDecoderRegistration::registerCodecs of this dcmtk version";
-        }
-    });
-}
-
-// Whether dcmtk can decode an encapsulated transfer syntax (JPEG and JPEG-LS loaded first if need be).
-static bool dcmtkDecodes(E_TransferSyntax x) {
-    if (DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit)) return true;
-    loadCodecs();
-    return DcmCodecList::canChangeCoding(x, EXS_LittleEndianExplicit);
 }
 
 // Hands a read dataset to the caller, or turns the reading status into a message and frees it.
@@ -798,8 +732,9 @@ extern "C" int cd_decode_pixels(cd_object *obj, uint32_t frames, uint32_t rows, 
             return CD_OK;
         }
         if (!dcmtkDecodes(x)) {
+            const std::string why = codecsError();
             setErr(err, errcap, std::string("transfer syntax ") + xf.getXferID() + " (" + xferName(x) + ") has no decoder" +
-                                    (codecsError.empty() ? "" : " (" + codecsError + ")"));
+                                    (why.empty() ? "" : " (" + why + ")"));
             return CD_UNSUPPORTED;
         }
         if (isDcmtkJPEG(xf.getXferID())) {

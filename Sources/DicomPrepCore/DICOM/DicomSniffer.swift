@@ -42,17 +42,8 @@ enum DicomSniffer {
             buffer.replaceSubrange(0..<n, with: member.prefix(n))
             return n
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return 0 }
-        defer { close(fd) }
-        var total = 0
-        while total < buffer.count {
-            let r = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if r < 0 && errno == EINTR { continue }
-            if r <= 0 { break }
-            total += r
-        }
-        return total
+        if case let .success(n) = FileBytes.read(path, into: &buffer) { return n }
+        return 0
     }
 
     /// The first `count` bytes of a file (empty when it cannot be read).

@@ -103,18 +103,12 @@ public enum PixelDecoder {
         guard at.length >= UInt64(needed) else {
             throw .corrupt(path: inst.path, reason: "PixelData is shorter than Rows x Columns x frames (\(at.length) of \(needed) bytes)")
         }
-        let fd = open(inst.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: inst.path, reason: "cannot be opened again to read its pixels (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        // Read straight into the array, at the offset (pread: no seek, no Data in between).
         var bytes = [UInt8](repeating: 0, count: needed)
-        var total = 0
-        while total < needed {
-            let r = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + total, needed - total, off_t(at.offset) + off_t(total)) }
-            if r < 0 && errno == EINTR { continue }
-            if r < 0 { throw .io(path: inst.path, reason: "reading PixelData: \(String(cString: strerror(errno)))") }
-            if r == 0 { break }
-            total += r
+        let total: Int
+        switch FileBytes.read(inst.path, at: at.offset, into: &bytes) {
+        case let .success(n): total = n
+        case let .failure(.open(why)): throw .io(path: inst.path, reason: "cannot be opened again to read its pixels (\(why))")
+        case let .failure(.read(why)): throw .io(path: inst.path, reason: "reading PixelData: \(why)")
         }
         guard total == needed else {
             throw .unreadable(path: inst.path, reason: "truncated: the file ends before its declared data (PixelData has \(total) of \(needed) bytes)")
