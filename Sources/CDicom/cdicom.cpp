@@ -137,6 +137,18 @@ static bool readSmallFile(const char *path, std::vector<char> &buf) {
 
 static DcmPixelData *pixelData(cd_object *obj);
 
+// Parses a whole DICOM file or dataset held in memory into obj. Every value is read now: a buffer stream
+// cannot be reopened later for values left unread.
+static OFCondition readFromMemory(cd_object *obj, const void *data, size_t len) {
+    DcmInputBufferStream in;
+    in.setBuffer(data, (offile_off_t)len);
+    in.setEos();
+    obj->file.transferInit();
+    OFCondition c = obj->file.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
+    obj->file.transferEnd();
+    return c;
+}
+
 // Where the native little-endian PixelData value of a file parsed from memory starts in the file: at the end
 // (PixelData is the last element), checked against the element's header just before it and against the
 // value dcmtk read. 0 when it is elsewhere (a trailing element), encapsulated or big-endian.
@@ -169,13 +181,7 @@ extern "C" int cd_open(const char *path, cd_object **out, char *err, size_t errc
     thread_local std::vector<char> small;
     if (readSmallFile(path, small)) {
         cd_object *obj = new cd_object();
-        DcmInputBufferStream in;
-        in.setBuffer(small.data(), (offile_off_t)small.size());
-        in.setEos();
-        obj->file.transferInit();
-        OFCondition c = obj->file.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
-        obj->file.transferEnd();
-        if (c.good()) {
+        if (readFromMemory(obj, small.data(), small.size()).good()) {
             obj->fromDisk = true;
             obj->pixelOffset = locatePixels(obj, small);
             *out = obj;
@@ -195,13 +201,7 @@ extern "C" int cd_open_memory(const void *data, size_t len, cd_object **out, cha
     CD_GUARD_BEGIN
     cd_init();
     cd_object *obj = new cd_object();
-    DcmInputBufferStream in;
-    in.setBuffer(data, (offile_off_t)len);
-    in.setEos();
-    obj->file.transferInit();
-    // Read every value now: a buffer stream cannot be reopened later for values left unread.
-    OFCondition c = obj->file.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFE);
-    obj->file.transferEnd();
+    OFCondition c = readFromMemory(obj, data, len);
     return finishOpen(obj, c, false, out, err, errcap);
     CD_GUARD_END
 }
