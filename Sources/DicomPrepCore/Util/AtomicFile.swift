@@ -56,18 +56,56 @@ public enum AtomicFile {
     /// libtorch's `NAME.tmp-PID`) when their process is gone; returns how many.
     @discardableResult
     public static func removeStaleTemporaries(under dir: String) -> Int {
-        guard let e = FileManager.default.enumerator(atPath: dir) else { return 0 }
+        // A walk with readdir and the entries' own types, names compared as bytes: the output folder of a
+        // resumed run can hold hundreds of thousands of files, and FileManager's enumerator spent ~100k
+        // instructions per entry on path strings.
         var removed = 0
-        while let rel = e.nextObject() as? String {
-            let name = (rel as NSString).lastPathComponent
-            guard let r = name.range(of: ".tmp-", options: .backwards) else { continue }
-            let pidText = name[r.upperBound...].prefix { $0.isNumber }
-            guard let pid = Int32(pidText), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                if unlink(dir + "/" + rel) == 0 { removed += 1 }
+        var pending = [dir]
+        let me = getpid()
+        while let d = pending.popLast() {
+            guard let handle = opendir(d) else { continue }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let (name, isDir) = withUnsafeBytes(of: entry.pointee.d_name) { raw -> (String?, Bool) in
+                    let bytes = raw.bindMemory(to: UInt8.self)
+                    let n = bytes.firstIndex(of: 0) ?? bytes.count
+                    if n == 0 || (bytes[0] == 0x2E && (n == 1 || (n == 2 && bytes[1] == 0x2E))) { return (nil, false) }
+                    let type = entry.pointee.d_type
+                    var isDir = type == UInt8(DT_DIR)
+                    if type == UInt8(DT_UNKNOWN) {
+                        var st = stat()
+                        let path = d + "/" + String(decoding: UnsafeBufferPointer(rebasing: bytes[..<n]), as: UTF8.self)
+                        isDir = lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                    }
+                    if isDir { return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<n]), as: UTF8.self), true) }
+                    guard let pid = temporaryOwner(UnsafeBufferPointer(rebasing: bytes[..<n])), pid != me else { return (nil, false) }
+                    guard kill(pid, 0) != 0 && errno == ESRCH else { return (nil, false) }
+                    return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<n]), as: UTF8.self), false)
+                }
+                guard let name else { continue }
+                if isDir { pending.append(d + "/" + name) } else if unlink(d + "/" + name) == 0 { removed += 1 }
             }
         }
         return removed
+    }
+
+    /// The process id in a temporary file's name (the digits after its last ".tmp-"), or nil.
+    static func temporaryOwner(_ name: UnsafeBufferPointer<UInt8>) -> Int32? {
+        let marker: [UInt8] = Array(".tmp-".utf8)
+        guard name.count > marker.count else { return nil }
+        var at = name.count - marker.count
+        while at >= 0 {
+            if name[at] == marker[0] && (1..<marker.count).allSatisfy({ name[at + $0] == marker[$0] }) { break }
+            at -= 1
+        }
+        guard at >= 0 else { return nil }
+        var pid: Int32 = 0, digits = 0
+        for b in name[(at + marker.count)...] {
+            guard b >= 0x30 && b <= 0x39, digits < 9 else { break }
+            pid = pid * 10 + Int32(b - 0x30)
+            digits += 1
+        }
+        return digits > 0 && pid > 0 ? pid : nil
     }
 
     /// Writes bytes atomically.

@@ -45,6 +45,28 @@ final class KillResumeTests: XCTestCase {
         }
     }
 
+    func testStaleTemporariesOfDeadRunsOnlyAreRemoved() throws {
+        // The pid of a process that has exited and been reaped: no such process any more.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let dead = gone.processIdentifier, me = getpid()
+        let root = TestSupport.tempDir("stale")
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("a/b/.hidden"), withIntermediateDirectories: true)
+        let files = [
+            "a/b/.x.nii.gz.tmp-\(dead)-123": false, "a/.hidden-dir-file.tmp-\(dead)": false, "a/b/.hidden/.y.json.tmp-\(dead)-9": false,
+            "model.pt.tmp-\(dead)": false,
+            ".mine.json.tmp-\(me)-5": true, ".live.json.tmp-1-5": true, "keep.nii.gz": true, "a/b/tmp-\(dead)": true,
+            "a/b/x.tmp-": true, "a/b/x.tmp-abc": true, "a/b/c.tmp-\(dead).nii.gz": false,
+        ]
+        for name in files.keys { XCTAssertTrue(fm.createFile(atPath: root.path + "/" + name, contents: Data([1]))) }
+        XCTAssertEqual(AtomicFile.removeStaleTemporaries(under: root.path), files.values.filter { !$0 }.count)
+        for (name, kept) in files { XCTAssertEqual(fm.fileExists(atPath: root.path + "/" + name), kept, name) }
+        XCTAssertEqual(AtomicFile.removeStaleTemporaries(under: root.path + "/missing"), 0)
+    }
+
     func testConvertKilledAtRandomMomentsThenResumed() throws {
         let exe = try exe
         let input = TestSupport.tempDir("in")
