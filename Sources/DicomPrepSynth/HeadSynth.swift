@@ -193,10 +193,16 @@ public struct HeadRenderer: Sendable {
 
     /// Image values (already scaled) and the brain mask on a grid given by its voxel -> RAS affine.
     /// `thickness` (mm, along the third axis) averages subsamples across thick slices.
-    public func render(dims: [Int], affine: Matrix4, thickness: Double? = nil, threads: Int = Parallel.cores) -> (image: [Float], brain: [UInt8]) {
+    /// `fractions`: also the share of each tissue in every voxel (from the same subsamples), tissue-major,
+    /// 0...255 summing to 255 per voxel: the label map a random appearance is drawn from at training.
+    public func render(dims: [Int], affine: Matrix4, thickness: Double? = nil, fractions: Bool = false,
+                       threads: Int = Parallel.cores) -> (image: [Float], brain: [UInt8], tissues: [UInt8]?) {
         let n = dims[0] * dims[1] * dims[2]
         let img = UnsafeMutableBufferPointer<Float>.allocate(capacity: n), lab = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: n)
-        let ib = SendableBuffer(img), lb = SendableBuffer(lab)
+        let tissueCount = HeadPhantom.Tissue.allCases.count
+        let frac = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: fractions ? n * tissueCount : 0)
+        frac.initialize(repeating: 0)
+        let ib = SendableBuffer(img), lb = SendableBuffer(lab), fb = SendableBuffer(frac)
         let sliceStep = affine.column(2).length
         let across = max(1, Int(((thickness ?? sliceStep) / sliceStep).rounded()))
         // Subsample offsets in voxel units: 4 in-plane (a rotated grid) times `across` through the slice.
@@ -220,7 +226,25 @@ public struct HeadRenderer: Sendable {
                     let c = Vector3(Double(i), Double(j), Double(k))
                     lb.buffer[idx] = phantom.tissue(affine.apply(c)).isBrain ? 1 : 0
                     var acc = 0.0
-                    for o in subsamples { acc += values[Int(phantom.tissue(affine.apply(c + o)).rawValue)] }
+                    if fractions {
+                        var counts = [Int](repeating: 0, count: tissueCount)
+                        for o in subsamples {
+                            let t = Int(phantom.tissue(affine.apply(c + o)).rawValue)
+                            acc += values[t]
+                            counts[t] += 1
+                        }
+                        // Shares in 1/255, rounded, the remainder to the most frequent tissue.
+                        var total = 0, most = 0
+                        for t in 0..<tissueCount where counts[t] > 0 {
+                            let q = (counts[t] * 255 + subsamples.count / 2) / subsamples.count
+                            fb.buffer[t * n + idx] = UInt8(q)
+                            total += q
+                            if counts[t] > counts[most] { most = t }
+                        }
+                        fb.buffer[most * n + idx] = UInt8(Int(fb.buffer[most * n + idx]) + 255 - total)
+                    } else {
+                        for o in subsamples { acc += values[Int(phantom.tissue(affine.apply(c + o)).rawValue)] }
+                    }
                     var v = acc / Double(subsamples.count)
                     let w = affine.apply(c) - centre
                     let b = bc[0] * w.x / 100 + bc[1] * w.y / 100 + bc[2] * w.z / 100 + bc[3] * w.x * w.y / 1e4 + bc[4] * w.y * w.z / 1e4 + bc[5] * (w.z * w.z / 1e4 - 0.3)
@@ -232,9 +256,10 @@ public struct HeadRenderer: Sendable {
                 }
             }
         }
-        let out = (Array(img), Array(lab))
+        let out = (Array(img), Array(lab), fractions ? Array(frac) : nil)
         img.deallocate()
         lab.deallocate()
+        frac.deallocate()
         return out
     }
 }
@@ -278,7 +303,7 @@ public struct HeadSynth: Sendable {
 
     public func write(to root: String, threads: Int = Parallel.cores) throws(DicomPrepError) -> Summary {
         let fm = FileManager.default
-        for d in ["imagesTr", "labelsTr", "test", "testLabels"] {
+        for d in ["imagesTr", "labelsTr", "tissuesTr", "test", "testLabels"] {
             do { try fm.createDirectory(atPath: root + "/" + d, withIntermediateDirectories: true) } catch { throw .io(path: root + "/" + d, reason: "cannot create folder") }
         }
         var rng = SeededRandom(seed: seed)
@@ -301,10 +326,12 @@ public struct HeadSynth: Sendable {
             let fovLo = [-u(85, 110), -u(110, 130), -u(45, 130)], fovHi = [u(85, 110), u(95, 120), u(85, 110)]
             let dims = (0..<3).map { Int(((fovHi[$0] - fovLo[$0]) / sp[$0]).rounded()) }
             let affine = Matrix4(columns: Vector3(sp[0], 0, 0), Vector3(0, sp[1], 0), Vector3(0, 0, sp[2]), origin: Vector3(fovLo[0], fovLo[1], fovLo[2]))
-            let (image, brain) = ren.render(dims: dims, affine: affine, thickness: sp[2] * u(1, 1.5), threads: threads)
+            let (image, brain, tissues) = ren.render(dims: dims, affine: affine, thickness: sp[2] * u(1, 1.5), fractions: true, threads: threads)
             try writer.write(Volume(dims: dims + [1], voxels: .float32(image), affine: affine), to: "\(root)/imagesTr/\(id).nii.gz")
             try writer.write(Volume(dims: dims + [1], voxels: .uint8(brain), affine: affine), to: "\(root)/labelsTr/\(id).nii.gz")
-            training.append("    {\"image\": \"./imagesTr/\(id).nii.gz\", \"label\": \"./labelsTr/\(id).nii.gz\"}")
+            try writer.write(Volume(dims: dims + [HeadPhantom.Tissue.allCases.count], voxels: .uint8(tissues!), affine: affine),
+                             to: "\(root)/tissuesTr/\(id).nii.gz", description: "tissue fractions x255, one volume per tissue")
+            training.append("    {\"image\": \"./imagesTr/\(id).nii.gz\", \"label\": \"./labelsTr/\(id).nii.gz\", \"tissues\": \"./tissuesTr/\(id).nii.gz\"}")
         }
         var test: [String] = []
         for h in 0..<testHeads {
@@ -338,7 +365,7 @@ public struct HeadSynth: Sendable {
                 - normal * (Double(s.slices - 1) / 2 * s.sliceSpacing)
             let affine = s.expectedAffine
             let dims = [s.columns, s.rows, s.slices]
-            let (image, brain) = ren.render(dims: dims, affine: affine, thickness: s.sliceSpacing, threads: threads)
+            let (image, brain, _) = ren.render(dims: dims, affine: affine, thickness: s.sliceSpacing, threads: threads)
             let stored = image.map { Int(min(4095, max(0, $0.rounded()))) }
             let cols = s.columns, rows = s.rows
             s.value = { i, j, k in stored[i + cols * (j + rows * k)] }
@@ -351,6 +378,7 @@ public struct HeadSynth: Sendable {
           "name": "dicomprep synthetic heads (skull stripping)",
           "description": "Procedural heads by dicomprep synth heads (seed \(seed)); labels are exact brain masks (the brain surface and all it encloses: parenchyma, ventricles, sulcal CSF).",
           "labels": {"0": "background", "1": "brain"},
+          "tissues": {\(HeadPhantom.Tissue.allCases.map { "\"\($0.rawValue)\": \"\($0)\"" }.joined(separator: ", "))},
           "tensorImageSize": "3D",
           "numTraining": \(trainHeads),
           "numTest": \(testHeads),

@@ -70,6 +70,8 @@ struct Train: ParsableCommand {
     @Option(help: "Segment: positive:negative patch centres.") var posNeg = "1:1"
     @Option(help: "Segment: maximum random rotation about each axis, degrees (0: none).") var rotate = 15.0
     @Flag(help: "Segment: no augmentation at all (centre sampling only).") var noAugment = false
+    @Option(help: "Segment: probability per patch of a fresh appearance synthesised from the case's \"tissues\" map (each tissue its own intensity); 0, the default, always uses the stored image, as do cases without a tissue map.")
+    var resynthesize = 0.0
     @Option(help: "Segment: UNet channels per level.") var channels = "16,32,64,128,256"
     @Option(help: "Segment: UNet strides between levels.") var strides = "2,2,2,2"
     @Option(help: "Segment: residual units per level.") var resUnits = 2
@@ -158,7 +160,11 @@ struct Train: ParsableCommand {
         o.augmentation = noAugment ? .none : SegmentationAugmentation()
         o.augmentation.positive = pn[0]
         o.augmentation.negative = pn[1]
-        if !noAugment { o.augmentation.rotateDegrees = rotate }
+        if !noAugment {
+            o.augmentation.rotateDegrees = rotate
+            guard (0...1).contains(resynthesize) else { throw ValidationError("--resynthesize is a probability (0...1)") }
+            o.augmentation.resynthesize = resynthesize
+        }
         o.network.channels = try Self.numbers(channels, "--channels").map { Int($0) }
         o.network.strides = try Self.numbers(strides, "--strides").map { Int($0) }
         guard o.network.strides.count == o.network.channels.count - 1 else { throw ValidationError("--strides needs one value fewer than --channels") }

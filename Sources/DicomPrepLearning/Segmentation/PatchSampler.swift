@@ -20,6 +20,12 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
     public var contrast = 0.15
     public var noise = 0.03
     public var lowResolution = 0.2
+    /// Probability per patch of a fresh appearance drawn from the case's tissue map (SynthStrip's
+    /// synthesis): every tissue gets a random intensity, mixed by the tissue fractions of each voxel
+    /// (partial volume), then scaled as the bundle's preprocessing scales images. Only for cases with a
+    /// `"tissues"` map; the others (and the remaining patches) use the stored image. nil (bundles made
+    /// before it existed) means 0.
+    public var resynthesize: Double?
 
     public init() {}
 
@@ -27,6 +33,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
     public static var none: SegmentationAugmentation {
         var a = SegmentationAugmentation()
         a.rotateDegrees = 0; a.scaleRange = 0; a.flip = [0, 0, 0]; a.gamma = 0; a.biasField = 0; a.contrast = 0; a.noise = 0; a.lowResolution = 0
+        a.resynthesize = 0
         return a
     }
 
@@ -40,11 +47,16 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         if contrast > 0 { n.append("contrast ±\(contrast)") }
         if noise > 0 { n.append("noise σ≤\(noise)") }
         if lowResolution > 0 { n.append("low resolution p=\(lowResolution)") }
+        if let p = resynthesize, p > 0 { n.append("random appearance from tissue maps p=\(p)") }
         return n
     }
 
     /// One patch of `size` (x, y, z) in tensor order (z fastest): image floats and class indices.
-    public func patch(_ c: PreparedCase, size: [Int], rng: inout SeededRandom) -> (image: [Float], label: [UInt8]) {
+    /// `intensity`: the bundle's intensity scaling, applied to a freshly synthesised appearance.
+    public func patch(_ c: PreparedCase, size: [Int], intensity scaling: ScaleIntensity = ScaleIntensity(.percentiles, 0.5, 99.5),
+                      rng: inout SeededRandom) -> (image: [Float], label: [UInt8]) {
+        let source = c.tissueCount > 0 && (resynthesize ?? 0) > 0 && rng.unit() < (resynthesize ?? 0)
+            ? TissueAppearance.render(c, scaling: scaling, rng: &rng) : c.image
         let total = positive + negative
         let wantPositive = !c.foreground.isEmpty && (c.background.isEmpty || rng.unit() * total < positive)
         let pool = wantPositive ? c.foreground : c.background
@@ -69,7 +81,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         var image = [Float](repeating: 0, count: px * py * pz)
         var label = [UInt8](repeating: 0, count: image.count)
         let half = [Double(px - 1) / 2, Double(py - 1) / 2, Double(pz - 1) / 2]
-        c.image.withUnsafeBufferPointer { img in
+        source.withUnsafeBufferPointer { img in
             c.label.withUnsafeBufferPointer { lab in
                 for i in 0..<px {
                     let di = Double(i) - half[0]
@@ -149,5 +161,53 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                 i += 2
             }
         }
+    }
+}
+
+/// Random appearance from a tissue map (SynthStrip's generative model, Hoopes et al. 2022): each tissue
+/// label gets its own mean intensity — in 70% of draws the case's own tissue means each varied at random,
+/// in 30% any value (so no contrast is ever the only cue, only the shapes are).
+/// A voxel's value mixes its tissues' intensities by their fractions (partial volume at the source's
+/// resolution), then the image is scaled as the bundle's preprocessing scales (percentiles); the
+/// patch's bias field, gamma, noise and low resolution follow as for stored images.
+public enum TissueAppearance {
+    /// The case's image with fresh intensities, on the case grid (x fastest).
+    public static func render(_ c: PreparedCase, scaling: ScaleIntensity, rng: inout SeededRandom) -> [Float] {
+        let k = c.tissueCount, n = c.image.count
+        var means: [Float]
+        if c.tissueMeans.count == k, rng.unit() < 0.7 {
+            // The case's own contrast, every tissue varied on its own (log-normal, σ 0.3, plus an offset),
+            // so neighbouring tissues trade places now and then but the scan still looks like its kind.
+            means = c.tissueMeans.map { m in
+                let u1 = max(rng.unit(), 1e-12), u2 = rng.unit()
+                let g = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+                return max(0, m * Float(exp(0.3 * g)) + Float((rng.unit() * 2 - 1) * 0.05))
+            }
+        } else {
+            // Any contrast (SynthStrip): a uniform intensity per tissue; background mostly dark, as air is in MR.
+            means = (0..<k).map { _ in Float(rng.unit()) }
+            if rng.unit() < 0.8 { means[0] = Float(rng.unit() * 0.08) }
+        }
+        var out = [Float](repeating: 0, count: n)
+        c.tissues.withUnsafeBufferPointer { t in
+            out.withUnsafeMutableBufferPointer { o in
+                for l in 0..<k {
+                    let m = means[l] / 255
+                    guard m != 0 else { continue }
+                    let base = l * n
+                    for v in 0..<n { o[v] += Float(t[base + v]) * m }
+                }
+            }
+        }
+        if scaling.mode == .percentiles {
+            let lo = ScaleIntensity.percentile(out, scaling.lower), hi = ScaleIntensity.percentile(out, scaling.upper)
+            let s = hi > lo ? Float((scaling.outMax - scaling.outMin) / (hi - lo)) : 0, o = Float(scaling.outMin) - Float(lo) * s
+            let a = Float(min(scaling.outMin, scaling.outMax)), b = Float(max(scaling.outMin, scaling.outMax))
+            for v in 0..<n { out[v] = scaling.clip ? min(max(out[v] * s + o, a), b) : out[v] * s + o }
+        } else {
+            let s = Float(scaling.outMax - scaling.outMin), o = Float(scaling.outMin)
+            for v in 0..<n { out[v] = out[v] * s + o }
+        }
+        return out
     }
 }

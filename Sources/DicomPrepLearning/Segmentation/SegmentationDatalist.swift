@@ -7,12 +7,23 @@ public struct SegmentationCase: Sendable, Equatable {
     public var id: String
     public var image: String
     public var label: String?
+    /// A tissue map of the image (optional, `"tissues"`): integer tissue labels on any grid, or a 4D map of
+    /// tissue fractions (one volume per tissue), for random appearances while training.
+    public var tissues: String?
+
+    public init(id: String, image: String, label: String?, tissues: String? = nil) {
+        self.id = id
+        self.image = image
+        self.label = label
+        self.tissues = tissues
+    }
 }
 
 /// A segmentation datalist in the Medical Segmentation Decathlon layout (as MONAI's
 /// `load_decathlon_datalist` reads it): `"training": [{"image", "label"}]`, `"labels"`, optional
 /// `"validation"` and `"test"` (objects or plain paths); paths relative to the JSON's folder. Images and
-/// labels may be NIfTI files or DICOM folders.
+/// labels may be NIfTI files or DICOM folders. A training item may also name a `"tissues"` map
+/// (SynthStrip-style synthesis: `train --resynthesize`).
 public struct SegmentationDatalist: Sendable {
     public var name: String?
     /// Label value -> name ("0": "background").
@@ -40,7 +51,8 @@ public struct SegmentationDatalist: Sendable {
                     out.append(SegmentationCase(id: ImageLoader.caseName(s), image: resolve(s), label: nil))
                 } else if let img = it["image"]?.stringValue {
                     let id = it["case"]?.stringValue ?? it["id"]?.stringValue ?? ImageLoader.caseName(img)
-                    out.append(SegmentationCase(id: id, image: resolve(img), label: it["label"]?.stringValue.map(resolve)))
+                    out.append(SegmentationCase(id: id, image: resolve(img), label: it["label"]?.stringValue.map(resolve),
+                                                tissues: it["tissues"]?.stringValue.map(resolve)))
                 } else {
                     throw .io(path: path, reason: "\"\(key)\" item \(k + 1) has no \"image\"")
                 }

@@ -63,6 +63,62 @@ public struct PreparedCase: Sendable {
     /// Indices of foreground and background voxels, for positive/negative patch centres.
     public var foreground: [Int32]
     public var background: [Int32]
+    /// Tissue fractions on the same grid, tissue-major (`tissueCount` blocks of `image.count`, each voxel's
+    /// fractions summing to 255), for a fresh appearance per patch; empty without a tissue map.
+    public var tissues: [UInt8] = []
+    public var tissueCount = 0
+    /// Each tissue's mean value in the stored image (voxels at least 90% that tissue; else weighted by the
+    /// fractions): the case's own contrast, which a fresh appearance varies.
+    public var tissueMeans: [Float] = []
+
+    public init(id: String, dims: [Int], spacing: [Double], image: [Float], label: [UInt8], foreground: [Int32], background: [Int32]) {
+        self.id = id
+        self.dims = dims
+        self.spacing = spacing
+        self.image = image
+        self.label = label
+        self.foreground = foreground
+        self.background = background
+    }
+
+    /// Tissue fractions from a tissue map already on this grid: `maps` holds `count` blocks of
+    /// `image.count` values (one-hot or fractional; any scale); each voxel's are normalised to sum to 255.
+    public mutating func setTissues(_ maps: [Float], count k: Int) {
+        let n = image.count
+        precondition(maps.count == k * n)
+        var t = [UInt8](repeating: 0, count: k * n)
+        for v in 0..<n {
+            var sum: Float = 0
+            for l in 0..<k { sum += max(0, maps[l * n + v]) }
+            guard sum > 0 else { t[v] = 255; continue }
+            // Rounded so the fractions still sum to 255: the remainder goes to the largest.
+            var total = 0, largest = 0, best: Float = -1
+            for l in 0..<k {
+                let f = max(0, maps[l * n + v]) / sum
+                let q = Int((f * 255).rounded())
+                t[l * n + v] = UInt8(q)
+                total += q
+                if f > best { best = f; largest = l }
+            }
+            t[largest * n + v] = UInt8(max(0, min(255, Int(t[largest * n + v]) + 255 - total)))
+        }
+        tissues = t
+        tissueCount = k
+        var pure = [Double](repeating: 0, count: k), pureCount = [Int](repeating: 0, count: k)
+        var weighted = [Double](repeating: 0, count: k), weight = [Double](repeating: 0, count: k)
+        for l in 0..<k {
+            let base = l * n
+            for v in 0..<n where t[base + v] > 0 {
+                let f = Double(t[base + v]), x = Double(image[v])
+                weighted[l] += f * x
+                weight[l] += f
+                if t[base + v] >= 230 { pure[l] += x; pureCount[l] += 1 }
+            }
+        }
+        tissueMeans = (0..<k).map { l in
+            Float(pureCount[l] > 0 ? pure[l] / Double(pureCount[l]) : (weight[l] > 0 ? weighted[l] / weight[l] : 0))
+        }
+    }
 
     /// Crops to the box of image values above `threshold` plus `margin` voxels.
     public mutating func cropForeground(threshold: Float, margin: [Int]) {
@@ -76,13 +132,18 @@ public struct PreparedCase: Sendable {
         for a in 0..<3 { lo[a] = max(0, lo[a] - margin[a]); hi[a] = min(dims[a] - 1, hi[a] + margin[a]) }
         let d = (0..<3).map { hi[$0] - lo[$0] + 1 }
         if d == dims { return }
-        var img = [Float](repeating: 0, count: d[0] * d[1] * d[2]), lab = [UInt8](repeating: 0, count: img.count)
-        for z in 0..<d[2] { for y in 0..<d[1] {
-            let src = lo[0] + nx * (lo[1] + y + ny * (lo[2] + z)), dst = d[0] * (y + d[1] * z)
-            for x in 0..<d[0] { img[dst + x] = image[src + x]; lab[dst + x] = label[src + x] }
-        } }
-        image = img
-        label = lab
+        func crop<T>(_ a: [T], zero: T, blocks: Int) -> [T] {
+            let n = nx * ny * nz, m = d[0] * d[1] * d[2]
+            var out = [T](repeating: zero, count: m * blocks)
+            for b in 0..<blocks { for z in 0..<d[2] { for y in 0..<d[1] {
+                let src = b * n + lo[0] + nx * (lo[1] + y + ny * (lo[2] + z)), dst = b * m + d[0] * (y + d[1] * z)
+                for x in 0..<d[0] { out[dst + x] = a[src + x] }
+            } } }
+            return out
+        }
+        image = crop(image, zero: 0, blocks: 1)
+        label = crop(label, zero: 0, blocks: 1)
+        if tissueCount > 0 { tissues = crop(tissues, zero: 0, blocks: tissueCount) }
         dims = d
     }
 

@@ -145,6 +145,10 @@ public struct SegmentationTrainer: Sendable {
                 let x = try pre.image(img, grid: grid)
                 let y = try pre.label(lab, grid: grid, classes: classes, path: c.label!)
                 var p = PreparedCase(id: c.id, dims: grid.dims, spacing: grid.spacing, image: x.floatValues, label: y, foreground: [], background: [])
+                if crop, let t = c.tissues, (options.augmentation.resynthesize ?? 0) > 0 {
+                    let (maps, k) = try Self.tissueFractions(t, grid: grid, threads: decodeThreads)
+                    p.setTissues(maps, count: k)
+                }
                 if crop && pre.cropForeground {
                     p.cropForeground(threshold: Float(pre.cropThreshold), margin: grid.spacing.map { Int((pre.cropMarginMM / $0).rounded(.up)) })
                 }
@@ -156,6 +160,36 @@ public struct SegmentationTrainer: Sendable {
         }
         if let e = failure.take() { throw e }
         return out.take().map { $0! }
+    }
+
+    /// Most tissue labels a map may have (one fraction block per label in memory).
+    static let largestTissueCount = 64
+
+    /// A tissue map on `grid`, as one block of fractions per tissue: a 4D map's volumes are the fractions
+    /// (resampled trilinearly); a 3D map's integer labels become one-hot blocks first, resampled the same
+    /// way, so partial volume at the map's resolution carries over to the model grid.
+    static func tissueFractions(_ path: String, grid: VoxelGrid, threads: Int) throws(DicomPrepError) -> (maps: [Float], count: Int) {
+        var v = try ImageLoader.load(path, threads: threads).volume
+        if v.dims[3] == 1 {
+            let f = v.floatValues
+            var k = 0
+            for x in f {
+                guard x >= 0, x == x.rounded(), x < Float(largestTissueCount) else {
+                    throw .io(path: path, reason: "tissue label \(x) is not an integer in 0..<\(largestTissueCount) (give integer labels, or one volume of fractions per tissue)")
+                }
+                k = max(k, Int(x) + 1)
+            }
+            k = max(k, 2)
+            var oneHot = [Float](repeating: 0, count: k * f.count)
+            for (i, x) in f.enumerated() { oneHot[Int(x) * f.count + i] = 1 }
+            v = Volume(dims: Array(v.dims.prefix(3)) + [k], voxels: .float32(oneHot), affine: v.affine)
+        } else if v.dims[3] > largestTissueCount {
+            throw .io(path: path, reason: "\(v.dims[3]) tissue volumes; at most \(largestTissueCount)")
+        }
+        var r = ResampleToGrid(grid, interpolation: .linear, fill: 0)
+        r.threads = threads
+        let out = try r.apply(v)
+        return (out.floatValues, v.dims[3])
     }
 
     public func run() throws(DicomPrepError) -> SegmentationMetadata {
@@ -213,14 +247,14 @@ public struct SegmentationTrainer: Sendable {
             var order = SeededRandom(seed: o.seed &+ UInt64(epoch) &* 7919)
             let draws = Array((0..<(train.count * o.samplesPerCase))).shuffled(using: &order)
             let batches = stride(from: 0, to: draws.count, by: o.batchSize).map { Array(draws[$0..<min($0 + o.batchSize, draws.count)]) }
-            let aug = o.augmentation, seed = o.seed, samples = o.samplesPerCase
+            let aug = o.augmentation, seed = o.seed, samples = o.samplesPerCase, scaling = o.preprocessing.intensity
             let prefetch = Prefetcher<([Float], [UInt8], Int)>(count: batches.count) { k in
                 var x = [Float](), y = [UInt8]()
                 x.reserveCapacity(batches[k].count * per)
                 y.reserveCapacity(batches[k].count * per)
                 for d in batches[k] {
                     var rng = SeededRandom(seed: seed ^ (UInt64(epoch) << 32) ^ UInt64(d) &* 0x9E3779B97F4A7C15)
-                    let p = aug.patch(train[d / samples], size: patch, rng: &rng)
+                    let p = aug.patch(train[d / samples], size: patch, intensity: scaling, rng: &rng)
                     x += p.image
                     y += p.label
                 }
@@ -287,7 +321,7 @@ public struct SegmentationTrainer: Sendable {
             }
             return "folder:" + path
         }
-        let lines = cs.map { "\($0.id)|\(digest($0.image))|\($0.label.map(digest) ?? "")" }
+        let lines = cs.map { "\($0.id)|\(digest($0.image))|\($0.label.map(digest) ?? "")" + ($0.tissues.map { "|" + digest($0) } ?? "") }
         return SHA256.hex(Array(lines.sorted().joined(separator: "\n").utf8))
     }
 

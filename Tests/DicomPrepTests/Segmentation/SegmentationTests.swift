@@ -331,6 +331,115 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(Double(agree) / Double(total), 1, accuracy: 0.002)
     }
 
+    func testSynthHeadsWriteExactMasksAndTissueFractions() throws {
+        // A head rendered as `synth heads` renders its training heads (coarser here, for the debug build's
+        // speed), written as image, mask and tissue fractions and named in a Decathlon datalist.
+        let root = NSTemporaryDirectory() + "heads-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var r = SeededRandom(seed: 5)
+        let renderer = HeadRenderer(phantom: HeadPhantom(seed: 11), intensities: HeadPhantom.intensities("t1", rng: &r))
+        let dims = [56, 64, 60]
+        let affine = Matrix4(columns: Vector3(3.2, 0, 0), Vector3(0, 3.4, 0), Vector3(0, 0, 3.4), origin: Vector3(-88, -110, -95))
+        let (pixels, mask, fractions) = renderer.render(dims: dims, affine: affine, thickness: 4.5, fractions: true)
+        let k = HeadPhantom.Tissue.allCases.count
+        let t = try XCTUnwrap(fractions)
+        XCTAssertEqual(t.count, k * pixels.count)
+        let writer = NiftiWriter(gzip: true)
+        try writer.write(Volume(dims: dims + [1], voxels: .float32(pixels), affine: affine), to: root + "/image.nii.gz")
+        try writer.write(Volume(dims: dims + [1], voxels: .uint8(mask), affine: affine), to: root + "/brain.nii.gz")
+        try writer.write(Volume(dims: dims + [k], voxels: .uint8(t), affine: affine), to: root + "/tissues.nii.gz")
+        try #"{"labels": {"0": "background", "1": "brain"}, "training": [{"image": "./image.nii.gz", "label": "./brain.nii.gz", "tissues": "./tissues.nii.gz"}]}"#
+            .write(toFile: root + "/dataset.json", atomically: true, encoding: .utf8)
+        let c = try XCTUnwrap(SegmentationDatalist.load(root + "/dataset.json").training.first)
+        XCTAssertEqual(c.tissues, root + "/tissues.nii.gz")
+        let n = pixels.count
+        var badSum = 0, disagree = 0, brainVoxels = 0
+        let brainTissues = HeadPhantom.Tissue.allCases.filter(\.isBrain).map { Int($0.rawValue) }
+        for v in 0..<n {
+            var sum = 0
+            for l in 0..<k { sum += Int(t[l * n + v]) }
+            if sum != 255 { badSum += 1 }
+            let inBrain = brainTissues.reduce(0) { $0 + Int(t[$1 * n + v]) } > 127
+            if inBrain != (mask[v] > 0) { disagree += 1 }
+            if mask[v] > 0 { brainVoxels += 1 }
+        }
+        XCTAssertEqual(badSum, 0, "every voxel's tissue fractions sum to 255")
+        XCTAssertGreaterThan(brainVoxels, 20_000)
+        // The mask is the tissue at the voxel centre, the fractions are over the voxel: they differ only at edges.
+        XCTAssertLessThan(Double(disagree) / Double(brainVoxels), 0.08)
+
+        // Training with fresh appearances: the fractions reach the model grid, and a rendered image is
+        // constant inside each pure tissue, with contrasts that change between draws.
+        var o = SegmentationTrainOptions(outputDir: root + "/run")
+        o.augmentation.resynthesize = 1
+        let trainer = SegmentationTrainer(options: o)
+        let prepared = try trainer.prepare([c], classes: 2, crop: true)[0]
+        XCTAssertEqual(prepared.tissueCount, k)
+        XCTAssertEqual(prepared.tissues.count, k * prepared.image.count)
+        var orders = Set<[Int]>()
+        var rng = SeededRandom(seed: 3)
+        for _ in 0..<6 {
+            let img = TissueAppearance.render(prepared, scaling: o.preprocessing.intensity, rng: &rng)
+            XCTAssertEqual(img.count, prepared.image.count)
+            XCTAssertGreaterThanOrEqual(img.min()!, 0)
+            XCTAssertLessThanOrEqual(img.max()!, 1)
+            var value = [Float?](repeating: nil, count: k), spread: Float = 0
+            for v in img.indices {
+                for l in 0..<k where prepared.tissues[l * img.count + v] == 255 {
+                    if let x = value[l] { spread = max(spread, abs(x - img[v])) } else { value[l] = img[v] }
+                }
+            }
+            XCTAssertLessThan(spread, 1e-4, "one intensity per pure tissue")
+            let present = (0..<k).filter { value[$0] != nil && $0 != 0 }
+            orders.insert(present.sorted { value[$0]! < value[$1]! })
+        }
+        XCTAssertGreaterThan(orders.count, 3, "the tissues' order of brightness changes between draws")
+        // Patches drawn from fresh appearances keep the labels on the shapes.
+        var a = SegmentationAugmentation.none
+        a.resynthesize = 1
+        var pc = prepared
+        pc.indexVoxels()
+        let p = a.patch(pc, size: [32, 32, 32], intensity: o.preprocessing.intensity, rng: &rng)
+        XCTAssertEqual(p.image.count, 32 * 32 * 32)
+        XCTAssertTrue(p.label.contains(1))
+    }
+
+    func testIntegerTissueMapsBecomeFractionsOnTheModelGrid() throws {
+        // Labels 0/1/2 on a 1 mm grid (a slab of 2 between 0 and 1), read onto a 2 mm grid offset by half a
+        // voxel: every model voxel lies halfway between two source voxels along x.
+        let dir = NSTemporaryDirectory() + "tissues-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let d = [16, 4, 4]
+        var labels = [UInt8](repeating: 0, count: d.reduce(1, *))
+        for z in 0..<4 { for y in 0..<4 { for x in 0..<16 { labels[x + 16 * (y + 4 * z)] = x < 6 ? 0 : (x < 9 ? 2 : 1) } } }
+        let affine = Matrix4(columns: Vector3(1, 0, 0), Vector3(0, 1, 0), Vector3(0, 0, 1), origin: Vector3(0, 0, 0))
+        try NiftiWriter(gzip: true).write(Volume(dims: d + [1], voxels: .uint8(labels), affine: affine), to: dir + "/t.nii.gz")
+        let grid = VoxelGrid(dims: [8, 2, 2], affine: Matrix4(columns: Vector3(2, 0, 0), Vector3(0, 2, 0), Vector3(0, 0, 2), origin: Vector3(0.5, 0.5, 0.5)))
+        let (maps, k) = try SegmentationTrainer.tissueFractions(dir + "/t.nii.gz", grid: grid, threads: 1)
+        XCTAssertEqual(k, 3)
+        XCTAssertEqual(maps.count, 3 * grid.count)
+        // Model voxel x = 2 lies between source x 4 and 5 (label 0), x = 3 between 6 and 7 (label 2), x = 4 between
+        // 8 (label 2) and 9 (label 1): half and half.
+        let n = grid.count
+        XCTAssertEqual(maps[0 * n + 2], 1, accuracy: 1e-5)
+        XCTAssertEqual(maps[2 * n + 3], 1, accuracy: 1e-5)
+        XCTAssertEqual(maps[2 * n + 4], 0.5, accuracy: 1e-5)
+        XCTAssertEqual(maps[1 * n + 4], 0.5, accuracy: 1e-5)
+        XCTAssertEqual(maps[1 * n + 5], 1, accuracy: 1e-5)
+        var c = PreparedCase(id: "t", dims: grid.dims, spacing: [2, 2, 2], image: [Float](repeating: 0.5, count: n), label: [UInt8](repeating: 0, count: n),
+                             foreground: [], background: [])
+        c.setTissues(maps, count: k)
+        for v in 0..<n { XCTAssertEqual((0..<k).reduce(0) { $0 + Int(c.tissues[$1 * n + v]) }, 255) }
+        XCTAssertEqual(c.tissueMeans, [0.5, 0.5, 0.5])
+        // A label that is not a small integer names the file.
+        try NiftiWriter(gzip: true).write(Volume(dims: d + [1], voxels: .float32(labels.map { Float($0) + 0.5 }), affine: affine), to: dir + "/bad.nii.gz")
+        XCTAssertThrowsError(try SegmentationTrainer.tissueFractions(dir + "/bad.nii.gz", grid: grid, threads: 1)) { e in
+            XCTAssertTrue("\(e)".contains("bad.nii.gz"), "\(e)")
+        }
+    }
+
     /// Debian's mricron-data: Colin27 (a real T1 head with skull, 1 mm) and its BET brain extraction.
     static let colin = "/usr/share/mricron/templates/ch2.nii.gz", colinBET = "/usr/share/mricron/templates/ch2bet.nii.gz"
 
