@@ -211,6 +211,10 @@ extern "C" void cd_keep_freed_buffers(void) {
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+extern "C" void cd_return_freed_memory(void) {
+    malloc_trim(0);
+}
+
 extern "C" int cd_new(cd_object **out) {
     try {
         cd_init();

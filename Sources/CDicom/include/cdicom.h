@@ -31,6 +31,8 @@ void cd_close(cd_object *obj);
 /* Process-wide: the C allocator serves buffers up to 32 MB from its heap and keeps freed memory (up to 64 MB
  * of free top) for the next ones, instead of mapping and unmapping each (conversion runs; see ProcessMemory). */
 void cd_keep_freed_buffers(void);
+/* Gives the allocator's free memory back to the system (free pages inside the heap too), once. */
+void cd_return_freed_memory(void);
 
 /* A tag path: tags[0..depth-1]; items[i] is the sequence item taken inside tags[i] for i < depth-1.
  * Tags are (group << 16) | element. Group 0002 at depth 1 addresses the meta header. */

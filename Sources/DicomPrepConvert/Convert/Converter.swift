@@ -100,6 +100,9 @@ public struct Converter: Sendable {
             }
         }
 
+        // The headers' parsed and grouped copies are garbage now, which the volumes (mapped apart) cannot reuse.
+        ProcessMemory.returnFreedMemory()
+
         // 4. Names, decided in order so that they do not depend on timing.
         var namer = try OutputNamer(template: options.nameTemplate, keepPHI: options.keepPHI, mirrorFolders: options.mirrorFolders)
         // Every output may compress on all cores: while several are written at once the members share the

@@ -13,34 +13,42 @@ public enum SeriesGrouping {
     }
 
     public static func group(_ instances: [DicomInstance], relativeDir: (DicomInstance) -> String) -> (groups: [Group], duplicates: [DuplicateEntry]) {
-        var groups: [String: [DicomInstance]] = [:]
-        var order: [String] = []
-        let sorted = instances.sorted { NaturalOrder.less($0.path, $1.path) }
+        // Grouped as indices: an instance is a large struct (~1.6 KB), and sorted and grouped copies of all
+        // of them were three more copies of a 10,800-file run's 17 MB, kept by the allocator afterwards.
+        let sorted = instances.indices.sorted { NaturalOrder.less(instances[$0].path, instances[$1].path) }
         // Files of a UID that lack SeriesNumber belong with its numbered files when only one number is used.
         var numbers: [String: Set<Int>] = [:]
-        for inst in sorted where !inst.seriesInstanceUID.isEmpty {
-            if let n = inst.seriesNumber { numbers[inst.seriesInstanceUID, default: []].insert(n) }
+        for i in sorted where !instances[i].seriesInstanceUID.isEmpty {
+            if let n = instances[i].seriesNumber { numbers[instances[i].seriesInstanceUID, default: []].insert(n) }
         }
-        for inst in sorted {
+        var groups: [String: [Int]] = [:]
+        var order: [String] = []
+        for i in sorted {
+            let inst = instances[i]
             var n = inst.seriesNumber
             if n == nil, let known = numbers[inst.seriesInstanceUID], known.count == 1 { n = known.first }
             let number = n.map(String.init) ?? ""
             let key = inst.seriesInstanceUID.isEmpty ? "nouid|\(relativeDir(inst))|\(number)" : "uid|\(inst.seriesInstanceUID)|\(number)"
             if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(inst)
+            groups[key, default: []].append(i)
         }
         var duplicates: [DuplicateEntry] = []
         var out: [Group] = []
         for key in order {
             var seen: [String: String] = [:]
-            let members = groups[key]!.filter { inst in
-                guard !inst.sopInstanceUID.isEmpty else { return true }
-                if let other = seen[inst.sopInstanceUID] {
-                    duplicates.append(DuplicateEntry(path: inst.path, frame: nil, duplicateOf: other, reason: "same SOPInstanceUID"))
-                    return false
+            let indices = groups[key]!
+            var members: [DicomInstance] = []
+            members.reserveCapacity(indices.count)
+            for i in indices {
+                let inst = instances[i]
+                if !inst.sopInstanceUID.isEmpty {
+                    if let other = seen[inst.sopInstanceUID] {
+                        duplicates.append(DuplicateEntry(path: inst.path, frame: nil, duplicateOf: other, reason: "same SOPInstanceUID"))
+                        continue
+                    }
+                    seen[inst.sopInstanceUID] = inst.path
                 }
-                seen[inst.sopInstanceUID] = inst.path
-                return true
+                members.append(inst)
             }
             out.append(Group(key: key, members: members))
         }

@@ -36,6 +36,7 @@ public enum InstanceParser {
             results.withLock { $0[i] = r }
         }
         var out = Parsed(instances: [], relativeDir: [:], skipped: [])
+        out.instances.reserveCapacity(files.count)
         for (i, r) in results.take().enumerated() {
             switch r! {
             case let .success(inst):
