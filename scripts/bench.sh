@@ -2,6 +2,7 @@
 # make bench: dicomprep vs dcm2niix on the same synthetic corpus, in the same run; results to BENCHMARKS.md.
 # Environment: BENCH_SERIES (40), BENCH_REPS (3), BENCH_LEVEL (dicomprep's default gzip level), BENCH_OUT (bench-out).
 set -euo pipefail
+export LC_NUMERIC=C # EPOCHREALTIME (the timings' clock) with a decimal point
 BIN=${1:-.build/release/dicomprep}
 HELPER=$(dirname "$BIN")/dicomprep-bench
 OUT=${BENCH_OUT:-bench-out}
@@ -15,14 +16,16 @@ command -v dcm2niix >/dev/null || { echo "dcm2niix is required (make deps)"; exi
 
 # --- helpers -----------------------------------------------------------------------------------
 # run LABEL CMD...: time a command with /usr/bin/time -v; appends "label wall_s rss_kb" to $OUT/times.txt
-# Wall time by the nanosecond clock around the command (/usr/bin/time's own is in 10 ms steps, too coarse for
-# the short runs); peak RSS from /usr/bin/time -v.
+# Wall time by the microsecond clock around the command (/usr/bin/time's own is in 10 ms steps, too coarse for
+# the short runs), read from bash's EPOCHREALTIME: `$(date ...)` forked a process on each side, and its exit and
+# start (2-3 ms here) fell inside the interval. What remains inside is /usr/bin/time's own start (~3 ms), the
+# same for both tools; peak RSS from /usr/bin/time -v.
 run() {
   local label=$1; shift
   local t0 t1
-  t0=$(date +%s.%N)
+  t0=$EPOCHREALTIME
   /usr/bin/time -v -o "$OUT/time.tmp" "$@" >/dev/null 2>"$OUT/last.err" || { local rc=$?; [ $rc -le 1 ] || [ "$label" = dcm2niix* ] || { cat "$OUT/last.err"; exit $rc; }; }
-  t1=$(date +%s.%N)
+  t1=$EPOCHREALTIME
   local wall rss
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}')
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time.tmp")
@@ -103,13 +106,13 @@ if [ ! -f "$SMALL.complete" ]; then
 fi
 per_case() {
   local tool=$1 start end
-  start=$(date +%s.%N)
+  start=$EPOCHREALTIME
   for c in "$SMALL"/case-*; do
     local o="$OUT/pc-$tool/$(basename "$c")"; rm -rf "$o"; mkdir -p "$o"
     if [ "$tool" = dp ]; then "$BIN" convert "$c" -o "$o" -q --compression-level "$LEVEL" >/dev/null
     else dcm2niix -z y -f %s_%j -o "$o" "$c" >/dev/null 2>&1 || true; fi
   done
-  end=$(date +%s.%N)
+  end=$EPOCHREALTIME
   echo "pc-$tool $(awk -v a="$start" -v b="$end" 'BEGIN {print b-a}') 0" >> "$OUT/times.txt"
 }
 for r in $(seq "$REPS"); do per_case dp; per_case d2n; done
@@ -128,7 +131,7 @@ export_row() { # KIND: times both tools on $EXP/KIND (or the realscan tree) and 
   for r in $(seq "$reps"); do
     rm -rf "$OUT/x-dp"; run "x-dp-$kind" "$BIN" convert "$src" -o "$OUT/x-dp" -q --compression-level "$LEVEL"
     rm -rf "$OUT/x-d2n"; mkdir -p "$OUT/x-d2n"
-    rc=0; t0=$(date +%s.%N); /usr/bin/time -v -o "$OUT/time.tmp" dcm2niix -z y -o "$OUT/x-d2n" "$src" >/dev/null 2>&1 || rc=$?; t1=$(date +%s.%N)
+    rc=0; t0=$EPOCHREALTIME; /usr/bin/time -v -o "$OUT/time.tmp" dcm2niix -z y -o "$OUT/x-d2n" "$src" >/dev/null 2>&1 || rc=$?; t1=$EPOCHREALTIME
     if [ $rc -le 1 ]; then
       echo "x-d2n-$kind $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}') $(awk -F': ' '/Maximum resident set size/ {print $2}' "$OUT/time.tmp")" >> "$OUT/times.txt"
     fi
@@ -145,7 +148,12 @@ export_row() { # KIND: times both tools on $EXP/KIND (or the realscan tree) and 
   fi
   local theirs="—"
   if [ "$d2n" != "—" ]; then theirs="$d2n s, $(( $(maxrss "x-d2n-$kind") / 1024 )) MB"; fi
-  EXPORT_ROWS="$EXPORT_ROWS| $name | $files files, $mb MB | $dp s ($(awk -v f="$files" -v t="$dp" 'BEGIN {printf "%.0f", f/t}') files/s), $(( $(maxrss "x-dp-$kind") / 1024 )) MB | $theirs | $ratio_s | $agree |
+  # Peak RSS against the size of what was written: the outputs' image data, uncompressed (their volumes).
+  local volmb rel
+  volmb=$(/usr/bin/python3 -c 'import sys, nibabel, numpy
+print("%.1f" % (sum(int(numpy.prod(nibabel.load(f).shape)) * nibabel.load(f).get_data_dtype().itemsize for f in sys.argv[1:]) / 1048576))' $(find "$OUT/x-dp" -name '*.nii.gz'))
+  rel=$(awk -v r="$(maxrss "x-dp-$kind")" -v v="$volmb" 'BEGIN {printf "%.2f", r / 1024 / v}')
+  EXPORT_ROWS="$EXPORT_ROWS| $name | $files files, $mb MB | $dp s ($(awk -v f="$files" -v t="$dp" 'BEGIN {printf "%.0f", f/t}') files/s), $(( $(maxrss "x-dp-$kind") / 1024 )) MB | $volmb MB, RSS ${rel}× | $theirs | $ratio_s | $agree |
 "
 }
 for kind in fmri-classic fmri-mosaic dwi-enhanced fieldmap; do
@@ -213,11 +221,11 @@ MEM=$(free -g | awk '/Mem:/ {print $2}')
   echo "\`dicomprep synth export KIND --volumes 300\` (64×64×36 per volume): fmri-classic is one file per slice and volume,"
   echo "fmri-mosaic one Siemens mosaic per volume, dwi-enhanced one Enhanced MR file of 10,800 frames with diffusion per frame,"
   echo "fieldmap two echoes of magnitude and a phase difference; plus the real exports in ../shared/fixtures/realscan. Median of"
-  echo "$REPS runs each (11 for inputs under 40 MB), start-up included, wall time by the nanosecond clock; outputs compared with"
+  echo "$REPS runs each (11 for inputs under 40 MB), start-up included, wall time by bash's microsecond clock (no process forked inside the interval but \`/usr/bin/time\`, for both tools); outputs compared with"
   echo "dcm2niix's by \`scripts/compare-realscan.py\`. dicomprep is the \`make release\` build (Swift runtime and Foundation linked statically)."
   echo
-  echo "| export | input | dicomprep | dcm2niix -z y | dcm2niix / dicomprep | same outputs |"
-  echo "| --- | --- | --- | --- | --- | --- |"
+  echo "| export | input | dicomprep (wall, files/s, peak RSS) | dicomprep's outputs (image data uncompressed), peak RSS / that | dcm2niix -z y | dcm2niix / dicomprep | same outputs |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
   printf "%s" "$EXPORT_ROWS"
   echo
   echo "Where outputs differ, the table says so and these are the reasons seen so far: Debian's dcm2niix v1.0.20220720"
