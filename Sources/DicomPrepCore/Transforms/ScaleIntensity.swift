@@ -33,6 +33,15 @@ public struct ScaleIntensity: VolumeTransform, Codable, Equatable {
     public func apply(_ v: Volume) throws(DicomPrepError) -> Volume {
         var f = v.floatValues
         guard !f.isEmpty else { return v }
+        scale(&f)
+        var out = v
+        out.voxels = .float32(f)
+        return out
+    }
+
+    /// Maps values in place from this volume's [a, b] (see `bounds`).
+    public func scale(_ f: inout [Float]) {
+        guard !f.isEmpty else { return }
         let (a, b) = bounds(f)
         let scale = b > a ? (outMax - outMin) / (b - a) : 0
         let lo = Float(min(outMin, outMax)), hi = Float(max(outMin, outMax))
@@ -42,9 +51,6 @@ public struct ScaleIntensity: VolumeTransform, Codable, Equatable {
             if clip { x = min(max(x, lo), hi) }
             f[i] = x
         }
-        var out = v
-        out.voxels = .float32(f)
-        return out
     }
 
     /// The p-th percentile (0...100) with linear interpolation between order statistics (numpy's default),

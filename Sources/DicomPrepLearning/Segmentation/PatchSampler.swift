@@ -200,10 +200,7 @@ public enum TissueAppearance {
             }
         }
         if scaling.mode == .percentiles {
-            let lo = ScaleIntensity.percentile(out, scaling.lower), hi = ScaleIntensity.percentile(out, scaling.upper)
-            let s = hi > lo ? Float((scaling.outMax - scaling.outMin) / (hi - lo)) : 0, o = Float(scaling.outMin) - Float(lo) * s
-            let a = Float(min(scaling.outMin, scaling.outMax)), b = Float(max(scaling.outMin, scaling.outMax))
-            for v in 0..<n { out[v] = scaling.clip ? min(max(out[v] * s + o, a), b) : out[v] * s + o }
+            scaling.scale(&out)
         } else {
             let s = Float(scaling.outMax - scaling.outMin), o = Float(scaling.outMin)
             for v in 0..<n { out[v] = out[v] * s + o }
