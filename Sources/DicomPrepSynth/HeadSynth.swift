@@ -220,6 +220,7 @@ public struct HeadRenderer: Sendable {
         let subsamples = offsets
         Parallel.forEach(count: dims[2], threads: threads) { k in
             var r = SeededRandom(seed: seed &+ UInt64(k) &* 0x9E37)
+            var counts = [Int](repeating: 0, count: tissueCount)
             for j in 0..<dims[1] {
                 for i in 0..<dims[0] {
                     let idx = i + dims[0] * (j + dims[1] * k)
@@ -227,7 +228,7 @@ public struct HeadRenderer: Sendable {
                     lb.buffer[idx] = phantom.tissue(affine.apply(c)).isBrain ? 1 : 0
                     var acc = 0.0
                     if fractions {
-                        var counts = [Int](repeating: 0, count: tissueCount)
+                        for t in 0..<tissueCount { counts[t] = 0 }
                         for o in subsamples {
                             let t = Int(phantom.tissue(affine.apply(c + o)).rawValue)
                             acc += values[t]
