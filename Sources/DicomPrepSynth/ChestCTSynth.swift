@@ -118,9 +118,7 @@ public struct ChestCTSynth: Sendable {
                     for o in [(-0.25, -0.25, -0.25), (0.25, -0.25, 0.25), (-0.25, 0.25, 0.25), (0.25, 0.25, -0.25)] {
                         acc += Self.hu(ph.tissue(affine.apply(c + Vector3(o.0, o.1, o.2))).0)
                     }
-                    let u1 = max(r.unit(), 1e-12), u2 = r.unit()
-                    let g = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-                    ib.buffer[idx] = Int((acc / 4 + noise * g + 1024).rounded()).clamped(0, 4095)
+                    ib.buffer[idx] = Int((acc / 4 + noise * r.normal() + 1024).rounded()).clamped(0, 4095)
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 /// A small deterministic random generator (SplitMix64), so synthetic data is reproducible from a seed.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
@@ -16,4 +17,9 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
     /// A uniform Double in [0, 1).
     public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    /// A standard normal value (Box-Muller, the cosine branch; two uniform draws).
+    public mutating func normal() -> Double {
+        let u1 = max(unit(), 1e-12), u2 = unit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
 }

@@ -53,7 +53,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
 
     /// One patch of `size` (x, y, z) in tensor order (z fastest): image floats and class indices.
     /// `intensity`: the bundle's intensity scaling, applied to a freshly synthesised appearance.
-    public func patch(_ c: PreparedCase, size: [Int], intensity scaling: ScaleIntensity = ScaleIntensity(.percentiles, 0.5, 99.5),
+    public func patch(_ c: PreparedCase, size: [Int], intensity scaling: ScaleIntensity = SegmentationPreprocessing().intensity,
                       rng: inout SeededRandom) -> (image: [Float], label: [UInt8]) {
         let source = c.tissueCount > 0 && (resynthesize ?? 0) > 0 && rng.unit() < (resynthesize ?? 0)
             ? TissueAppearance.render(c, scaling: scaling, rng: &rng) : c.image
@@ -178,11 +178,7 @@ public enum TissueAppearance {
         if c.tissueMeans.count == k, rng.unit() < 0.7 {
             // The case's own contrast, every tissue varied on its own (log-normal, σ 0.3, plus an offset),
             // so neighbouring tissues trade places now and then but the scan still looks like its kind.
-            means = c.tissueMeans.map { m in
-                let u1 = max(rng.unit(), 1e-12), u2 = rng.unit()
-                let g = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-                return max(0, m * Float(exp(0.3 * g)) + Float((rng.unit() * 2 - 1) * 0.05))
-            }
+            means = c.tissueMeans.map { m in max(0, m * Float(exp(0.3 * rng.normal())) + Float((rng.unit() * 2 - 1) * 0.05)) }
         } else {
             // Any contrast (SynthStrip): a uniform intensity per tissue; background mostly dark, as air is in MR.
             means = (0..<k).map { _ in Float(rng.unit()) }
