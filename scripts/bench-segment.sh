@@ -27,12 +27,13 @@ if [ "$REUSE" = 0 ]; then
   "$BIN" synth heads "$OUT/heads" --train 24 --test 8 --seed 7
   echo "== training ($MINUTES min budget)"
   /usr/bin/time -v -o "$OUT/train.time" "$BIN" train --task segment --datalist "$OUT/heads/dataset.json" -o "$OUT/run" \
-    --epochs 40 --validate-every 2 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
+    --epochs 40 --validate-every 4 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
 fi
 rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$OUT/qc"
 TRAIN_MIN=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print('%.1f' % (m['training']['seconds']/60))")
 EPOCHS=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training']['epochsDone'])")
 BEST=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training']['bestEpoch'])")
+WEIGHTS=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training'].get('weights') or 'best')")
 
 echo "== dicomprep on the DICOM test heads and on Colin27"
 mkdir -p "$OUT/colin/truth" "$OUT/colin/image"
@@ -109,7 +110,7 @@ SECTION="$OUT/section.md"
   echo
   echo "Produced by \`scripts/bench-segment.sh\` (part of \`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'). dicomprep's U-Net"
   echo "(MONAI's UNet 16–256, 2 residual units; 96³ patches at 2 mm) trained only on \`synth heads\` (24 heads: 19 training,"
-  echo "5 validation; T1-like, T2-like and random contrasts) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; best epoch $BEST),"
+  echo "5 validation; T1-like, T2-like and random contrasts) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; model.pt: the $WEIGHTS epoch's weights, best validation Dice at epoch $BEST),"
   echo "then \`predict\` on the 8 synthetic DICOM test heads (T1-like; 2 each axial, sagittal, coronal, oblique) and on Colin27"
   echo "(Debian mricron-data: a real 1 mm T1 head with skull), scored against the exact synthetic masks and against Colin27's"
   echo "BET extraction (BET is a reference, not the truth). Seconds are wall time per head on the same $CORES cores: dicomprep"

@@ -17,7 +17,8 @@ struct Train: ParsableCommand {
         The segmenter is MONAI's UNet (same parameter names; model.pt loads with strict=True), trained on random patches \
         (--patch, positive/negative centres, rotation/scale/flip/gamma/bias/noise/resolution augmentation) of images \
         scaled (--intensity) and resampled to RAS at --spacing, with Dice + cross-entropy and Adam; validation Dice by \
-        sliding window every epoch, best model kept; --max-minutes bounds the training time.
+        sliding window every --validate-every epochs; model.pt holds the last weights (--keep best: the best validation \
+        Dice's; best.pt either way); --max-minutes bounds the training time.
         RUNDIR gets model.pt (best validation AUROC; a state dict that loads in PyTorch/MONAI), last.pt, metadata.json, \
         metrics.jsonl, curves.svg and checkpoint/ for --resume. With --folds DIR (the output of `manifest split --folds K`) \
         every fold is trained into RUNDIR/fold-K and RUNDIR/folds.json summarises them.
@@ -79,6 +80,8 @@ struct Train: ParsableCommand {
     @Option(help: "Segment: post-processing recorded for predict: largest, fill, both (largest,fill) or none.") var post = "largest,fill"
     @Option(help: "Segment: held-out share of training cases when the datalist has no validation.") var valFraction = 0.2
     @Option(help: "Segment: validate every N epochs.") var validateEvery = 1
+    @Option(help: "Segment: the weights model.pt holds: last (after the last epoch; the poly schedule anneals to it) or best (best validation Dice). best.pt keeps the best either way.")
+    var keep = "last"
     @Option(help: "Segment: stop after the epoch that would exceed this many minutes of training.") var maxMinutes: Double?
 
     func validate() throws {
@@ -175,6 +178,8 @@ struct Train: ParsableCommand {
         o.postprocessing = SegmentationPostprocessing(largestComponent: p.contains("largest"), fillHoles: p.contains("fill"))
         o.validationFraction = valFraction
         o.validateEvery = validateEvery
+        guard ["last", "best"].contains(keep) else { throw ValidationError("--keep is last or best") }
+        o.keep = keep
         o.maxMinutes = maxMinutes
         return o
     }
@@ -199,7 +204,7 @@ struct Train: ParsableCommand {
         if task == "segment" {
             let trainer = SegmentationTrainer(options: try segmentOptions()) { Self.renderSegment($0, bar: bar) }
             let m = try orExit { () throws(DicomPrepError) in try trainer.run() }
-            Terminal.out("best validation Dice \(m.metrics.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a") at epoch \(m.training.bestEpoch) (\(String(format: "%.1f", m.training.seconds / 60)) min); bundle: \(output)")
+            Terminal.out("best validation Dice \(m.metrics.bestValidationDice.map { String(format: "%.4f", $0) } ?? "n/a") at epoch \(m.training.bestEpoch) (\(String(format: "%.1f", m.training.seconds / 60)) min); bundle: \(output) (model.pt: the \(m.training.weights == "best" ? "best validation epoch's" : "last epoch's") weights)")
             return
         }
         if let folds {

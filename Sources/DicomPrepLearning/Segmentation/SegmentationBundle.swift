@@ -89,6 +89,8 @@ public struct SegmentationMetadata: Codable, Sendable, Equatable {
         /// sha256 over the sorted (case, image sha256, label sha256) of every case.
         public var dataChecksum: String
         public var bestEpoch: Int
+        /// Which weights model.pt holds: "last" or "best" (validation Dice); nil in bundles made before the choice existed (best).
+        public var weights: String?
         public var device: String
         public var threads: Int
         public var seconds: Double

@@ -30,6 +30,10 @@ public struct SegmentationTrainOptions: Sendable {
     /// Share of the training cases kept for validation when the datalist has no "validation".
     public var validationFraction = 0.2
     public var validateEvery = 1
+    /// Which weights become model.pt: "last" (the weights after the last epoch, as nnU-Net's final
+    /// checkpoint; right when the schedule anneals the rate) or "best" (the best validation Dice). The
+    /// best-validation weights are also kept as best.pt either way.
+    public var keep = "last"
     public var overlap = 0.25
     /// Stop after the epoch that would overrun this many minutes of training (counted across resumes).
     public var maxMinutes: Double?
@@ -198,6 +202,7 @@ public struct SegmentationTrainer: Sendable {
         guard o.epochs >= 1, o.batchSize >= 1, o.samplesPerCase >= 1, o.learningRate > 0 else {
             throw .usage("--epochs, --batch-size, --samples-per-case and --lr must be positive")
         }
+        guard ["last", "best"].contains(o.keep) else { throw .usage("--keep is last or best") }
         guard o.patch.count == 3, o.patch.allSatisfy({ $0 > 0 && $0 % div == 0 }) else {
             throw .usage("--patch needs three sizes that are multiples of \(div) (the product of the UNet strides)")
         }
@@ -295,8 +300,10 @@ public struct SegmentationTrainer: Sendable {
                 better = true
                 state.bestDice = v
                 state.bestEpoch = epoch + 1
-                try model.saveWeights(to: out + "/model.pt")
+                try model.saveWeights(to: out + "/best.pt")
+                if o.keep == "best" { try model.saveWeights(to: out + "/model.pt") }
             }
+            if o.keep == "last" { try model.saveWeights(to: out + "/model.pt") }
             state.epochsDone = epoch + 1
             state.seconds += m.seconds
             try checkpoint.save(state, history: state.history, model: model)
@@ -306,7 +313,12 @@ public struct SegmentationTrainer: Sendable {
             try JSONOutput.write(meta, to: out + "/metadata.json")
             onEvent(.epoch(m, best: better))
         }
-        if !FileManager.default.fileExists(atPath: out + "/model.pt") { try model.saveWeights(to: out + "/model.pt") }
+        // The chosen weights, also when a resumed run keeps other weights than its first part did.
+        if o.keep == "best", let best = FileManager.default.contents(atPath: out + "/best.pt") {
+            try AtomicFile.write([UInt8](best), to: out + "/model.pt")
+        } else if o.keep == "last" || !FileManager.default.fileExists(atPath: out + "/model.pt") {
+            try model.saveWeights(to: out + "/model.pt")
+        }
         let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount,
                             device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: stoppedBy)
         try JSONOutput.write(meta, to: out + "/metadata.json")
@@ -334,7 +346,7 @@ public struct SegmentationTrainer: Sendable {
             training: .init(epochs: o.epochs, epochsDone: state.epochsDone, samplesPerCase: o.samplesPerCase, batchSize: o.batchSize,
                             learningRate: o.learningRate, schedule: o.schedule, seed: o.seed, augmentation: o.augmentation, optimizer: "Adam (weight decay \(o.weightDecay))",
                             loss: "DiceCE (softmax, one-hot, background included)", trainCases: train, validationCases: val, datalist: source,
-                            dataChecksum: checksum, bestEpoch: state.bestEpoch, device: device, threads: threads, seconds: state.seconds, stoppedBy: stoppedBy),
+                            dataChecksum: checksum, bestEpoch: state.bestEpoch, weights: o.keep, device: device, threads: threads, seconds: state.seconds, stoppedBy: stoppedBy),
             metrics: .init(bestValidationDice: state.bestDice, finalTrainLoss: state.history.last?.trainLoss, finalTrainDice: state.history.last?.trainDice),
             versions: ["dicomprep": DicomPrepVersion.string, "libtorch": torch])
     }

@@ -96,9 +96,16 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(meta.training.epochsDone, 8)
         let best = try XCTUnwrap(meta.metrics.bestValidationDice)
         XCTAssertGreaterThan(best, 0.85, "validation Dice per epoch: \(events.take())")
-        for f in ["model.pt", "last.pt", "metadata.json", "metrics.jsonl", "curves.svg", "checkpoint/state.json", "checkpoint/optimizer.pt"] {
+        for f in ["model.pt", "last.pt", "best.pt", "metadata.json", "metrics.jsonl", "curves.svg", "checkpoint/state.json", "checkpoint/optimizer.pt"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + f), f)
         }
+        // Two weight files of a bundle hold the same weights when they give the same output (the archives name their files).
+        func output(_ r: String, _ f: String) throws -> [Float] {
+            let m = try SegmentationModel.load(bundle: r, weights: r + "/" + f)
+            return try m.model.predictSegment((0..<(16 * 16 * 16)).map { Float($0 % 17) / 17 }, batch: 1, shape: [1, 16, 16, 16])
+        }
+        XCTAssertEqual(meta.training.weights, "last")
+        XCTAssertEqual(try output(run, "model.pt"), try output(run, "last.pt"), "model.pt holds the last epoch's weights by default")
         let store = try SchemaStore(directory: TestSupport.repoRoot.appendingPathComponent("schemas").path)
         XCTAssertEqual(try store.validate(file: run + "/metadata.json").map(\.description), [])
 
@@ -112,8 +119,12 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(partial.training.epochsDone, 4)
         var second = o
         second.resume = true
+        second.keep = "best"   // not part of the run's identity: the resumed run keeps the best validation weights instead
         let resumed = try SegmentationTrainer(options: second).run()
         XCTAssertEqual(resumed.training.epochsDone, 8)
+        XCTAssertEqual(resumed.training.weights, "best")
+        XCTAssertEqual(try output(run2, "model.pt"), try output(run2, "best.pt"))
+        if resumed.training.bestEpoch != 8 { XCTAssertNotEqual(try output(run2, "model.pt"), try output(run2, "last.pt")) }
         let a = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { Self.lossAndDice(String($0)) }
         let b = try String(contentsOfFile: run2 + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").map { Self.lossAndDice(String($0)) }
         XCTAssertEqual(a.count, b.count)
