@@ -178,8 +178,7 @@ struct Train: ParsableCommand {
         o.postprocessing = SegmentationPostprocessing(largestComponent: p.contains("largest"), fillHoles: p.contains("fill"))
         o.validationFraction = valFraction
         o.validateEvery = validateEvery
-        guard ["last", "best"].contains(keep) else { throw ValidationError("--keep is last or best") }
-        o.keep = keep
+        o.keep = keep   // SegmentationTrainer refuses anything but last or best
         o.maxMinutes = maxMinutes
         return o
     }
