@@ -30,10 +30,9 @@ if [ "$REUSE" = 0 ]; then
     --epochs 40 --validate-every 4 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
 fi
 rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$OUT/qc"
-TRAIN_MIN=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print('%.1f' % (m['training']['seconds']/60))")
-EPOCHS=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training']['epochsDone'])")
-BEST=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training']['bestEpoch'])")
-WEIGHTS=$(py -c "import json; m=json.load(open('$OUT/run/metadata.json')); print(m['training'].get('weights') or 'best')")
+read -r TRAIN_MIN EPOCHS BEST WEIGHTS < <(py -c "
+import json; t=json.load(open('$OUT/run/metadata.json'))['training']
+print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best')")
 
 echo "== dicomprep on the DICOM test heads and on Colin27"
 mkdir -p "$OUT/colin/truth" "$OUT/colin/image"
