@@ -30,9 +30,9 @@ if [ "$REUSE" = 0 ]; then
     --epochs 40 --validate-every 4 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
 fi
 rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$OUT/qc"
-read -r TRAIN_MIN EPOCHS BEST WEIGHTS < <(py -c "
+read -r TRAIN_MIN EPOCHS BEST WEIGHTS BATCH < <(py -c "
 import json; t=json.load(open('$OUT/run/metadata.json'))['training']
-print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best')")
+print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best', t['batchSize'])")
 
 echo "== dicomprep on the DICOM test heads and on Colin27"
 mkdir -p "$OUT/colin/truth" "$OUT/colin/image"
@@ -109,7 +109,7 @@ SECTION="$OUT/section.md"
   echo
   echo "Produced by \`scripts/bench-segment.sh\` (part of \`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'). dicomprep's U-Net"
   echo "(MONAI's UNet 16–256, 2 residual units; 96³ patches at 2 mm) trained only on \`synth heads\` (24 heads: 19 training,"
-  echo "5 validation; T1-like, T2-like and random contrasts) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; model.pt: the $WEIGHTS epoch's weights, best validation Dice at epoch $BEST),"
+  echo "5 validation; T1-like, T2-like and random contrasts; batch $BATCH) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; model.pt: the $WEIGHTS epoch's weights, best validation Dice at epoch $BEST),"
   echo "then \`predict\` on the 8 synthetic DICOM test heads (T1-like; 2 each axial, sagittal, coronal, oblique) and on Colin27"
   echo "(Debian mricron-data: a real 1 mm T1 head with skull), scored against the exact synthetic masks and against Colin27's"
   echo "BET extraction (BET is a reference, not the truth). Seconds are wall time per head on the same $CORES cores: dicomprep"
@@ -123,7 +123,7 @@ SECTION="$OUT/section.md"
   echo "| HD-BET fast, no TTA (CPU) | $HB_SYN | | $HB_COLIN | $HB_SEC_SYN | $HB_SEC_COLIN |"
   echo
   echo "Peers: $PEERS (HD-BET on the first $HDBET_HEADS of Colin27 and the synthetic heads only: minutes per head). Peak RSS of training:"
-  echo "$(awk -F: '/Maximum resident/ {printf "%d MB", $2/1024}' "$OUT/train.time"). QC pages: \`$OUT/qc/index.html\`, \`$OUT/colin/qc/index.html\`."
+  echo "$( [ -f "$OUT/train.time" ] && awk -F: '/Maximum resident/ {printf "%d MB", $2/1024}' "$OUT/train.time" || echo "not measured (a run trained outside this script, reused)"). QC pages: \`$OUT/qc/index.html\`, \`$OUT/colin/qc/index.html\`."
   echo
   echo "Training step of the same UNet and loss (Dice + cross-entropy, Adam) on random data after a warm-up, dicomprep's engine"
   echo "(\`dicomprep-bench unet\`) vs MONAI 1.4 in PyTorch (\`Tests/python/bench_unet_step.py\`), same libtorch 1.13, same run:"

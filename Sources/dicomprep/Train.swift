@@ -47,7 +47,7 @@ struct Train: ParsableCommand {
     var output: String
 
     @Option(help: "Epochs (default 15; segment: 40).") var epochs: Int?
-    @Option(help: "Batch size (default 8; segment: 2 patches).") var batchSize: Int?
+    @Option(help: "Batch size (default 8; segment: 1 patch).") var batchSize: Int?
     @Option(help: "Adam learning rate (default 1e-4; segment: 1e-3 with poly decay).") var lr: Double?
     @Option(parsing: .upToNextOption, help: "MultiStepLR milestones (epochs).") var milestones: [Int] = [10]
     @Option(help: "MultiStepLR factor.") var gamma = 0.5
@@ -141,7 +141,7 @@ struct Train: ParsableCommand {
         o.trainList = train
         o.validationList = val
         o.epochs = epochs ?? 40
-        o.batchSize = batchSize ?? 2
+        o.batchSize = batchSize ?? 1
         o.learningRate = lr ?? 1e-3
         o.patch = patch.values
         o.seed = seed

@@ -12,7 +12,9 @@ public struct SegmentationTrainOptions: Sendable {
     public var epochs = 40
     /// Patches drawn from each training case per epoch (MONAI's num_samples).
     public var samplesPerCase = 4
-    public var batchSize = 2
+    /// One patch per step (nnU-Net's 3D batch is 2): on 2 CPU cores a step of one patch takes about 70% of
+    /// a step of two, so a time budget gives 1.4 times the updates, which scored higher (README).
+    public var batchSize = 1
     /// x, y, z voxels; multiples of the network's stride product.
     public var patch = [96, 96, 96]
     public var learningRate = 1e-3
