@@ -11,7 +11,8 @@ const ctorch_api *ctorch_load(const char *path, char *err, size_t errcap) {
      * faulted in again, took 48 s down to 31 s. libgomp reads its variable when it is loaded, with libtorch,
      * just below; a user's own setting wins. Setting those malloc parameters also stops glibc from raising its
      * mmap threshold as large blocks are freed, so every tensor above 128 KiB was mapped and faulted in anew:
-     * a 96^3 batch-2 UNet training step took 1.8-1.9 s instead of 1.1-1.2 s. The threshold is therefore set
+     * a 96^3 batch-2 UNet training step took 1.8-1.9 s, against 1.2-1.3 s with no settings and 1.07-1.11 s with
+     * this one (same engine from C++, 2 cores). The threshold is therefore set
      * to glibc's own ceiling (32 MiB on 64-bit), where its dynamic rule would take it: blocks up to that size
      * are reused from the heap; larger ones are still mapped and returned at once. */
     setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
