@@ -46,9 +46,9 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "Run folder (the model bundle).")
     var output: String
 
-    @Option(help: "Epochs (default 15; segment: 40).") var epochs: Int?
-    @Option(help: "Batch size (default 8; segment: 1 patch).") var batchSize: Int?
-    @Option(help: "Adam learning rate (default 1e-4; segment: 1e-3 with poly decay).") var lr: Double?
+    @Option(help: "Epochs (default \(Self.classifyDefaults.epochs); segment: \(Self.segmentDefaults.epochs)).") var epochs: Int?
+    @Option(help: "Batch size (default \(Self.classifyDefaults.batchSize); segment: \(Self.segmentDefaults.batchSize) patch).") var batchSize: Int?
+    @Option(help: "Adam learning rate (default \(Self.classifyDefaults.learningRate); segment: \(Self.segmentDefaults.learningRate) with poly decay).") var lr: Double?
     @Option(parsing: .upToNextOption, help: "MultiStepLR milestones (epochs).") var milestones: [Int] = [10]
     @Option(help: "MultiStepLR factor.") var gamma = 0.5
     @Option(help: "Input SLICESxROWSxCOLUMNS; inputs of another size are resized in-plane and centre-cropped/padded along slices.")
@@ -84,6 +84,10 @@ struct Train: ParsableCommand {
     var keep = "last"
     @Option(help: "Segment: stop after the epoch that would exceed this many minutes of training.") var maxMinutes: Double?
 
+    /// The library's defaults, the one place they are set; the help texts quote them.
+    static let classifyDefaults = TrainOptions(trainManifest: "", validationManifest: "", outputDir: "")
+    static let segmentDefaults = SegmentationTrainOptions(outputDir: "")
+
     func validate() throws {
         guard ["classify", "segment"].contains(task) else { throw ValidationError("--task is classify or segment") }
         if task == "segment" {
@@ -98,9 +102,9 @@ struct Train: ParsableCommand {
     func options(train: String, val: String, output: String) throws -> TrainOptions {
         var o = TrainOptions(trainManifest: train, validationManifest: val, outputDir: output)
         o.sequence = sequence
-        o.epochs = epochs ?? 15
-        o.batchSize = batchSize ?? 8
-        o.learningRate = lr ?? 1e-4
+        if let epochs { o.epochs = epochs }
+        if let batchSize { o.batchSize = batchSize }
+        if let lr { o.learningRate = lr }
         o.milestones = milestones
         o.gamma = gamma
         o.input = input.values
@@ -140,9 +144,9 @@ struct Train: ParsableCommand {
         o.datalist = datalist
         o.trainList = train
         o.validationList = val
-        o.epochs = epochs ?? 40
-        o.batchSize = batchSize ?? 1
-        o.learningRate = lr ?? 1e-3
+        if let epochs { o.epochs = epochs }
+        if let batchSize { o.batchSize = batchSize }
+        if let lr { o.learningRate = lr }
         o.patch = patch.values
         o.seed = seed
         o.threads = threads ?? Parallel.cores
