@@ -67,24 +67,24 @@ struct Train: ParsableCommand {
     @Option(help: "Segment: intensity scaling, percentiles:LO,HI (default percentiles:0.5,99.5) or range:A,B (e.g. CT range:-57,164), mapped to 0..1 and clipped.")
     var intensity = "percentiles:0.5,99.5"
     @Flag(inversion: .prefixedNo, help: "Segment: crop training images to the foreground (image above 2% or labelled) plus 10 mm.") var cropForeground = true
-    @Option(help: "Segment: patches per training case per epoch.") var samplesPerCase = 4
+    @Option(help: "Segment: patches per training case per epoch.") var samplesPerCase = Self.segmentDefaults.samplesPerCase
     @Option(help: "Segment: positive:negative patch centres.") var posNeg = "1:1"
-    @Option(help: "Segment: maximum random rotation about each axis, degrees (0: none).") var rotate = 15.0
+    @Option(help: "Segment: maximum random rotation about each axis, degrees (0: none).") var rotate = Self.segmentDefaults.augmentation.rotateDegrees
     @Flag(help: "Segment: no augmentation at all (centre sampling only).") var noAugment = false
     @Option(help: "Segment: probability per patch of a fresh appearance synthesised from the case's \"tissues\" map (each tissue its own intensity); 0, the default, always uses the stored image, as do cases without a tissue map.")
     var resynthesize = 0.0
     @Option(help: "Segment: UNet channels per level.") var channels = "16,32,64,128,256"
     @Option(help: "Segment: UNet strides between levels.") var strides = "2,2,2,2"
-    @Option(help: "Segment: residual units per level.") var resUnits = 2
-    @Option(help: "Segment: normalisation, instance (MONAI's default) or batch.") var norm = "instance"
+    @Option(help: "Segment: residual units per level.") var resUnits = Self.segmentDefaults.network.residualUnits
+    @Option(help: "Segment: normalisation, instance (MONAI's default) or batch.") var norm = Self.segmentDefaults.network.norm
     @Option(help: "Segment: post-processing recorded for predict: largest, fill, both (largest,fill) or none.") var post = "largest,fill"
-    @Option(help: "Segment: held-out share of training cases when the datalist has no validation.") var valFraction = 0.2
-    @Option(help: "Segment: validate every N epochs.") var validateEvery = 1
+    @Option(help: "Segment: held-out share of training cases when the datalist has no validation.") var valFraction = Self.segmentDefaults.validationFraction
+    @Option(help: "Segment: validate every N epochs.") var validateEvery = Self.segmentDefaults.validateEvery
     @Option(help: "Segment: the weights model.pt holds: last (after the last epoch; the poly schedule anneals to it) or best (best validation Dice). best.pt keeps the best either way.")
-    var keep = "last"
+    var keep = Self.segmentDefaults.keep
     @Option(help: "Segment: stop after the epoch that would exceed this many minutes of training.") var maxMinutes: Double?
 
-    /// The library's defaults, the one place they are set; the help texts quote them.
+    /// The library's defaults, the one place they are set; the options and help texts take theirs from them.
     static let classifyDefaults = TrainOptions(trainManifest: "", validationManifest: "", outputDir: "")
     static let segmentDefaults = SegmentationTrainOptions(outputDir: "")
 
@@ -109,7 +109,7 @@ struct Train: ParsableCommand {
         o.gamma = gamma
         o.input = input.values
         o.seed = seed
-        o.threads = threads ?? Parallel.cores
+        if let threads { o.threads = threads }
         o.resume = resume
         o.augment = augment.value
         o.architecture = arch.rawValue
@@ -149,7 +149,7 @@ struct Train: ParsableCommand {
         if let lr { o.learningRate = lr }
         o.patch = patch.values
         o.seed = seed
-        o.threads = threads ?? Parallel.cores
+        if let threads { o.threads = threads }
         o.resume = resume
         o.device = device.rawValue
         let sp = try Self.numbers(spacing, "--spacing")
