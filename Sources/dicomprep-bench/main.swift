@@ -3,6 +3,7 @@
 //   dicomprep-bench compare REPORT DCM2NIIX_DIR   match outputs by SeriesNumber and compare voxel by voxel in world space
 //   dicomprep-bench torch ARCH D H W BATCH STEPS THREADS   training samples/s and inference ms/case (libtorch engine)
 //   dicomprep-bench unet X Y Z BATCH STEPS THREADS          UNet training s/step (Dice + CE) and inference ms/window
+//   dicomprep-bench patch X Y Z COUNT                       ms per augmented training patch (one thread), from a 160x192x160 case
 import DicomPrepCore
 import DicomPrepConvert
 import DicomPrepDataset
@@ -88,6 +89,25 @@ case "unet":
     for _ in 0..<steps { _ = try model.predictSegment(one, batch: 1, shape: shape) }
     let infer = Date().timeIntervalSince(start) / Double(steps) * 1000
     print(String(format: "%.3f %.1f", perStep, infer))
+case "patch":
+    guard args.count == 6, let x = Int(args[2]), let y = Int(args[3]), let z = Int(args[4]), let count = Int(args[5]) else { fail("usage: patch X Y Z COUNT") }
+    let dims = [160, 192, 160], n = dims.reduce(1, *)
+    var rng = SeededRandom(seed: 1)
+    var image = [Float](repeating: 0, count: n), label = [UInt8](repeating: 0, count: n)
+    for i in 0..<n {
+        let px = Double(i % 160) / 80 - 1, py = Double((i / 160) % 192) / 96 - 1, pz = Double(i / (160 * 192)) / 80 - 1
+        let r = (px * px + py * py + pz * pz).squareRoot()
+        image[i] = Float(r < 0.9 ? 0.4 + 0.5 * rng.unit() : 0.05 * rng.unit())
+        label[i] = r < 0.7 ? 1 : 0
+    }
+    var c = PreparedCase(id: "bench", dims: dims, spacing: [1, 1, 1], image: image, label: label)
+    c.indexVoxels()
+    let aug = SegmentationAugmentation()
+    var sum: Float = 0
+    _ = aug.patch(c, size: [x, y, z], rng: &rng)
+    let start = Date()
+    for _ in 0..<count { sum += aug.patch(c, size: [x, y, z], rng: &rng).image[0] }
+    print(String(format: "%.1f", Date().timeIntervalSince(start) / Double(count) * 1000), sum.isFinite ? "" : "nan")
 default:
     fail("unknown command \(args[1])")
 }

@@ -71,6 +71,17 @@ public struct PreparedCase: Sendable {
     /// fractions): the case's own contrast, which a fresh appearance varies.
     public var tissueMeans: [Float] = []
 
+    /// A case already on its model grid (x fastest); `indexVoxels()` fills the patch-centre pools.
+    public init(id: String, dims: [Int], spacing: [Double], image: [Float], label: [UInt8], foreground: [Int32] = [], background: [Int32] = []) {
+        self.id = id
+        self.dims = dims
+        self.spacing = spacing
+        self.image = image
+        self.label = label
+        self.foreground = foreground
+        self.background = background
+    }
+
     /// Tissue fractions from a tissue map already on this grid: `maps` holds `count` blocks of
     /// `image.count` values (one-hot or fractional; any scale); each voxel's are normalised to sum to 255.
     public mutating func setTissues(_ maps: [Float], count k: Int) {
