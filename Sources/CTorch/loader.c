@@ -17,7 +17,7 @@ const ctorch_api *ctorch_load(const char *path, char *err, size_t errcap) {
      * are reused from the heap. Larger ones (a 96^3 patch's 16-channel activations are 57 MB at batch 1) were
      * still mapped and returned at once, so each step faulted them in again (sys time about half the wall
      * time): with no mapped blocks at all (M_MMAP_MAX 0; they come from the heap and stay there), a batch-1
-     * step took 1.0-1.13 s against 1.47-1.70 s and a window 220-300 ms against 357-379 ms on this machine. */
+     * step took 1.14-1.15 s against 1.47-1.70 s and a window 294-332 ms against 357-379 ms on this machine. */
     setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     mallopt(M_TOP_PAD, 256 << 20);
