@@ -21,6 +21,41 @@ torch::nn::Conv3dOptions conv(int64_t in, int64_t out, torch::ExpandingArray<3> 
     return torch::nn::Conv3dOptions(in, out, k).stride(s).padding(p).bias(bias);
 }
 
+// libtorch 1.13 chooses a convolution's CPU backend per call (ConvUtils.h, use_mkldnn): a batch-1 input
+// whose N*C*D*H is at most 20480 goes to the vol2col + GEMM path, forward and backward, which for the
+// U-Net's levels at 24^3 and below is 3-6 times slower than oneDNN (32->32 channels at 24^3, forward +
+// backward: 145 ms against 22). Such a convolution is run as a batch of two: the input, padded along
+// its first spatial axis, is cut there into two overlapping slabs (the halo is what the kernel reaches
+// across the cut), both go through the convolution at once (oneDNN, as the batch is 2), and the two
+// halves of the output are joined again. The result is the same convolution (float rounding aside);
+// autograd carries the gradients back through the cut, and the backward pass, chosen by the same test,
+// runs on oneDNN too. Larger, batched, or non-CPU inputs take the library's own path.
+torch::Tensor conv3dOneDNN(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b, torch::IntArrayRef stride,
+                           torch::IntArrayRef padding) {
+    if (x.dim() != 5 || x.size(0) != 1 || x.size(1) * x.size(2) * x.size(3) > 20480 || !x.device().is_cpu() ||
+        x.scalar_type() != torch::kFloat || stride.size() != 3 || padding.size() != 3)
+        return torch::conv3d(x, w, b, stride, padding);
+    int64_t s = stride[0], p = padding[0], k = w.size(2);
+    int64_t dOut = (x.size(2) + 2 * p - k) / s + 1;
+    if (dOut < 2) return torch::conv3d(x, w, b, stride, padding);
+    int64_t h = (dOut + 1) / 2, len = (h - 1) * s + k, second = dOut - h; // each slab gives h output slices
+    torch::Tensor xp = p ? torch::constant_pad_nd(x, {0, 0, 0, 0, p, p}) : x;
+    torch::Tensor slabs = torch::cat({xp.narrow(2, 0, len), xp.narrow(2, second * s, len)}, 0);
+    torch::Tensor y = torch::conv3d(slabs, w, b, {s, stride[1], stride[2]}, {0, padding[1], padding[2]});
+    // The second slab's outputs start at `second`; the first h are the first slab's.
+    return torch::cat({y.narrow(0, 0, 1), y.narrow(0, 1, 1).narrow(2, h - second, dOut - h)}, 2);
+}
+
+// A Conv3d module's forward through conv3dOneDNN (zero padding, no dilation or groups; else the module's own).
+torch::Tensor convForward(torch::nn::Conv3d &c, const torch::Tensor &x) {
+    const auto &o = c->options;
+    const auto *pad = c10::get_if<torch::ExpandingArray<3>>(&o.padding());
+    bool plain = pad && o.groups() == 1 && c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
+    for (int64_t d : *o.dilation()) plain = plain && d == 1;
+    if (!plain) return c(x);
+    return conv3dOneDNN(x, c->weight, c->bias, *o.stride(), **pad);
+}
+
 struct BasicBlockImpl : torch::nn::Module {
     torch::nn::Conv3d conv1{nullptr}, conv2{nullptr};
     torch::nn::BatchNorm3d bn1{nullptr}, bn2{nullptr};
@@ -130,7 +165,7 @@ struct ConvolutionImpl : torch::nn::Module {
         if (!convOnly) adn = register_module("adn", ADN(out, norm));
     }
     torch::Tensor forward(torch::Tensor x) {
-        x = conv ? conv(x) : upsample(x);
+        x = conv ? convForward(conv, x) : upsample(x);
         return adn ? adn(x) : x;
     }
 
@@ -154,7 +189,7 @@ struct ConvolutionImpl : torch::nn::Module {
         using torch::indexing::Slice;
         torch::Tensor g = torch::constant_pad_nd(w, {0, 1, 0, 1, 0, 1}).index({Slice(), Slice(), a, bb, c}); // in, out, phases, taps
         torch::Tensor k = g.permute({2, 3, 4, 1, 0, 5, 6, 7}).reshape({8 * cout, cin, 2, 2, 2});
-        torch::Tensor y = torch::conv3d(torch::constant_pad_nd(x, {0, 1, 0, 1, 0, 1}), k);
+        torch::Tensor y = conv3dOneDNN(torch::constant_pad_nd(x, {0, 1, 0, 1, 0, 1}), k, torch::Tensor(), {1, 1, 1}, {0, 0, 0});
         y = y.view({b, 2, 2, 2, cout, n1, n2, n3}).permute({0, 4, 5, 1, 6, 2, 7, 3}).reshape({b, cout, 2 * n1, 2 * n2, 2 * n3});
         return tconv->bias.defined() ? y + tconv->bias.view({1, cout, 1, 1, 1}) : y;
     }
@@ -187,7 +222,7 @@ struct ResidualUnitImpl : torch::nn::Module {
             residual = register_module("residual", torch::nn::Conv3d(torch::nn::Conv3dOptions(in, out, k).stride(stride).padding(p)));
         }
     }
-    torch::Tensor forward(torch::Tensor x) { return conv(x) + (residual ? residual(x) : x); }
+    torch::Tensor forward(torch::Tensor x) { return conv(x) + (residual ? convForward(residual, x) : x); }
 };
 TORCH_MODULE(ResidualUnit);
 
