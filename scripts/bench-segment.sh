@@ -95,7 +95,7 @@ fi
 
 echo "== UNet training step: dicomprep engine vs MONAI in PyTorch"
 STEP_ROWS=""
-for cfg in "96 96 96 2 3" "64 64 64 4 4"; do
+for cfg in "96 96 96 1 3" "96 96 96 2 3" "64 64 64 4 4"; do
   set -- $cfg
   ours=$("$HELPER" unet "$1" "$2" "$3" "$4" "$5" "$CORES")
   theirs=$(.venv-monai/bin/python Tests/python/bench_unet_step.py "$1" "$2" "$3" "$4" "$5" "$CORES" 2>/dev/null || echo "n/a n/a")
