@@ -73,6 +73,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Segment: no augmentation at all (centre sampling only).") var noAugment = false
     @Option(help: "Segment: probability per patch of a fresh appearance synthesised from the case's \"tissues\" map (each tissue its own intensity); 0, the default, always uses the stored image, as do cases without a tissue map.")
     var resynthesize = 0.0
+    @Option(help: "Segment: maximum displacement (mm) of a smooth random non-linear warp per patch (control points every 48 mm; 0: none).")
+    var warp = Self.segmentDefaults.augmentation.warp ?? 0
     @Option(help: "Segment: UNet channels per level.") var channels = "16,32,64,128,256"
     @Option(help: "Segment: UNet strides between levels.") var strides = "2,2,2,2"
     @Option(help: "Segment: residual units per level.") var resUnits = Self.segmentDefaults.network.residualUnits
@@ -171,6 +173,8 @@ struct Train: ParsableCommand {
             o.augmentation.rotateDegrees = rotate
             guard (0...1).contains(resynthesize) else { throw ValidationError("--resynthesize is a probability (0...1)") }
             o.augmentation.resynthesize = resynthesize
+            guard warp >= 0 else { throw ValidationError("--warp is a displacement in mm (0 or more)") }
+            o.augmentation.warp = warp
         }
         o.network.channels = try Self.numbers(channels, "--channels").map { Int($0) }
         o.network.strides = try Self.numbers(strides, "--strides").map { Int($0) }

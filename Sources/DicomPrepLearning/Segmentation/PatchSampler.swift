@@ -4,7 +4,8 @@ import Foundation
 /// Random training patches with on-the-fly augmentation, drawn straight from a prepared case by one
 /// resampling per patch: a centre from the foreground or the background (MONAI's
 /// RandCropByPosNegLabel), a random rotation, scaling and flips about it (image trilinear, labels
-/// nearest), then intensity changes (gamma, a smooth multiplicative bias field, contrast, noise, blur by
+/// nearest), a smooth random non-linear warp (new anatomy every patch, as SynthStrip's deformations),
+/// then intensity changes (gamma, a smooth multiplicative bias field, contrast, noise, blur by
 /// lower resolution). Everything is a function of the generator passed in, so an epoch is reproducible.
 public struct SegmentationAugmentation: Codable, Sendable, Equatable {
     /// Positive : negative centres.
@@ -26,14 +27,45 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
     /// `"tissues"` map; the others (and the remaining patches) use the stored image. nil (bundles made
     /// before it existed) means 0.
     public var resynthesize: Double?
+    /// Maximum displacement (mm) of a smooth random non-linear warp per patch: random displacements on a
+    /// coarse control grid (one point every `warpControlMM` or closer, at least 3 per axis), interpolated
+    /// trilinearly, so shapes bend, swell and shrink without tearing or folding (the amplitude is also kept
+    /// to a quarter of the control points' distance, so displacement gradients stay below 0.5).
+    /// Each patch draws its amplitude uniformly in 0...warp. nil (bundles made before it existed) means 0.
+    /// Default 6 mm: on the bench's synthetic heads it kept the lower cerebellum and most of the neck out
+    /// of the errors on a real head (Colin27 0.939 against 0.907 without, at about the same synthetic Dice).
+    public var warp: Double? = 6
+    public var warpControlMM = 48.0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case positive, negative, rotateDegrees, scaleRange, flip, gamma, biasField, contrast, noise, lowResolution, resynthesize, warp, warpControlMM
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        positive = try c.decode(Double.self, forKey: .positive)
+        negative = try c.decode(Double.self, forKey: .negative)
+        rotateDegrees = try c.decode(Double.self, forKey: .rotateDegrees)
+        scaleRange = try c.decode(Double.self, forKey: .scaleRange)
+        flip = try c.decode([Double].self, forKey: .flip)
+        gamma = try c.decode(Double.self, forKey: .gamma)
+        biasField = try c.decode(Double.self, forKey: .biasField)
+        contrast = try c.decode(Double.self, forKey: .contrast)
+        noise = try c.decode(Double.self, forKey: .noise)
+        lowResolution = try c.decode(Double.self, forKey: .lowResolution)
+        resynthesize = try c.decodeIfPresent(Double.self, forKey: .resynthesize)
+        warp = try c.decodeIfPresent(Double.self, forKey: .warp)
+        warpControlMM = try c.decodeIfPresent(Double.self, forKey: .warpControlMM) ?? 48
+    }
 
     /// No spatial or intensity changes: centre sampling only.
     public static var none: SegmentationAugmentation {
         var a = SegmentationAugmentation()
         a.rotateDegrees = 0; a.scaleRange = 0; a.flip = [0, 0, 0]; a.gamma = 0; a.biasField = 0; a.contrast = 0; a.noise = 0; a.lowResolution = 0
         a.resynthesize = 0
+        a.warp = 0
         return a
     }
 
@@ -48,6 +80,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         if noise > 0 { n.append("noise σ≤\(noise)") }
         if lowResolution > 0 { n.append("low resolution p=\(lowResolution)") }
         if let p = resynthesize, p > 0 { n.append("random appearance from tissue maps p=\(p)") }
+        if let w = warp, w > 0 { n.append("non-linear warp ≤\(w) mm (control points every \(warpControlMM) mm)") }
         return n
     }
 
@@ -81,6 +114,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         var image = [Float](repeating: 0, count: px * py * pz)
         var label = [UInt8](repeating: 0, count: image.count)
         let half = [Double(px - 1) / 2, Double(py - 1) / 2, Double(pz - 1) / 2]
+        let field = RandomWarpField(size: size, spacing: sp, scale: s, maxMM: warp ?? 0, controlMM: warpControlMM, rng: &rng)
         source.withUnsafeBufferPointer { img in
             c.label.withUnsafeBufferPointer { lab in
                 for i in 0..<px {
@@ -92,7 +126,11 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                         let row = (i * py + j) * pz
                         for k in 0..<pz {
                             let dk = Double(k) - half[2]
-                            let x = bx + m[0][2] * dk, y = by + m[1][2] * dk, z = bz + m[2][2] * dk
+                            var x = bx + m[0][2] * dk, y = by + m[1][2] * dk, z = bz + m[2][2] * dk
+                            if let field {
+                                let d = field.displacement(i, j, k)
+                                x += d.0; y += d.1; z += d.2
+                            }
                             guard x > -0.5, y > -0.5, z > -0.5, x < Double(nx) - 0.5, y < Double(ny) - 0.5, z < Double(nz) - 0.5 else { continue }
                             let xi = Int(x + 0.5), yi = Int(y + 0.5), zi = Int(z + 0.5)
                             label[row + k] = lab[xi + nx * (yi + ny * zi)]
@@ -160,6 +198,67 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                 if i + 1 < f.count { f[i + 1] += sigma * r * Float(sin(2 * .pi * u2)) }
                 i += 2
             }
+        }
+    }
+}
+
+/// A smooth random displacement field over a patch, in source voxels: uniform random displacements (up
+/// to an amplitude drawn in 0...maxMM, per axis, and at most a quarter of the control points' distance so
+/// the warp never folds) on a control grid with one point every `controlMM` or closer, interpolated
+/// trilinearly at every patch voxel.
+struct RandomWarpField {
+    let g: [Int]
+    let step: [Double]
+    /// The control displacements interpolated along y and z at every patch (j, k), per control x:
+    /// (g[0] x ny x nz) triples, so a voxel costs one linear interpolation along x.
+    let table: [Double]
+    let ny: Int, nz: Int
+
+    /// nil when there is nothing to warp (maxMM 0).
+    init?(size: [Int], spacing: [Double], scale: Double, maxMM: Double, controlMM: Double, rng: inout SeededRandom) {
+        guard maxMM > 0 else { return nil }
+        // Control points along each axis of the patch (its extent in mm / controlMM, at least 2 intervals).
+        let extent = (0..<3).map { Double(size[$0]) * spacing[$0] * scale }
+        let g = (0..<3).map { max(3, Int((extent[$0] / controlMM).rounded(.up)) + 1) }
+        // No folding: neighbouring control points differ by at most 2 x amplitude, kept to half their
+        // distance (small patches have closer control points, so a smaller cap).
+        let interval = (0..<3).map { extent[$0] / Double(g[$0] - 1) }.min()!
+        let amplitude = rng.unit() * min(maxMM, interval / 4)
+        let step = (0..<3).map { Double(g[$0] - 1) / Double(max(size[$0] - 1, 1)) }
+        var d = [Double](repeating: 0, count: g[0] * g[1] * g[2] * 3)
+        for i in d.indices {
+            // Displacement in mm along axis i % 3, converted to that axis' source voxels.
+            d[i] = (rng.unit() * 2 - 1) * amplitude / spacing[i % 3]
+        }
+        let ny = size[1], nz = size[2]
+        var t = [Double](repeating: 0, count: g[0] * ny * nz * 3)
+        for j in 0..<ny {
+            let fy = Double(j) * step[1], y0 = min(Int(fy), g[1] - 2), ty = fy - Double(y0)
+            for k in 0..<nz {
+                let fz = Double(k) * step[2], z0 = min(Int(fz), g[2] - 2), tz = fz - Double(z0)
+                let w = [(1 - ty) * (1 - tz), ty * (1 - tz), (1 - ty) * tz, ty * tz]
+                for a in 0..<g[0] {
+                    let o = ((a * ny + j) * nz + k) * 3
+                    for c in 0..<4 {
+                        let b = (a + g[0] * ((y0 + (c & 1)) + g[1] * (z0 + (c >> 1)))) * 3
+                        t[o] += w[c] * d[b]; t[o + 1] += w[c] * d[b + 1]; t[o + 2] += w[c] * d[b + 2]
+                    }
+                }
+            }
+        }
+        self.g = g
+        self.step = step
+        self.table = t
+        self.ny = ny
+        self.nz = nz
+    }
+
+    /// The displacement (source voxels along x, y, z) at patch voxel (i, j, k): trilinear in the control grid.
+    @inline(__always) func displacement(_ i: Int, _ j: Int, _ k: Int) -> (Double, Double, Double) {
+        let fx = Double(i) * step[0], x0 = min(Int(fx), g[0] - 2), tx = fx - Double(x0)
+        let a = ((x0 * ny + j) * nz + k) * 3, b = a + ny * nz * 3
+        return table.withUnsafeBufferPointer { t in
+            (t[a] + (t[b] - t[a]) * tx, t[a + 1] + (t[b + 1] - t[a + 1]) * tx, t[a + 2] + (t[b + 2] - t[a + 2]) * tx)
         }
     }
 }

@@ -342,6 +342,77 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(Double(agree) / Double(total), 1, accuracy: 0.002)
     }
 
+    func testNonLinearWarpBendsShapesSmoothlyAndKeepsLabelsOnThem() throws {
+        // The field: bounded by the amplitude (mm -> voxels per axis), smooth, and different per draw.
+        var rng = SeededRandom(seed: 9)
+        let spacing = [2.0, 2.0, 4.0]
+        var maxima: [Double] = []
+        for _ in 0..<5 {
+            let f = try XCTUnwrap(RandomWarpField(size: [48, 48, 24], spacing: spacing, scale: 1, maxMM: 8, controlMM: 32, rng: &rng))
+            XCTAssertEqual(f.g, [4, 4, 4])
+            var largest = 0.0, jump = 0.0
+            for k in 0..<24 { for j in 0..<48 { for i in 0..<48 {
+                let d = f.displacement(i, j, k)
+                XCTAssertLessThanOrEqual(abs(d.0), 8 / 2 + 1e-9)
+                XCTAssertLessThanOrEqual(abs(d.2), 8 / 4 + 1e-9)
+                largest = max(largest, abs(d.0) * 2, abs(d.1) * 2, abs(d.2) * 4)
+                if i > 0 { let e = f.displacement(i - 1, j, k); jump = max(jump, abs(d.0 - e.0), abs(d.1 - e.1), abs(d.2 - e.2)) }
+            } } }
+            // Neighbouring voxels move at most 2 * 8 mm over a 32 mm control interval (16 voxels) apart.
+            XCTAssertLessThanOrEqual(jump, 2 * 8.0 / 2 / 15.67 + 1e-9)
+            maxima.append(largest)
+        }
+        XCTAssertGreaterThan(maxima.max()!, 2, "some draws displace by millimetres")
+        XCTAssertNil(RandomWarpField(size: [8, 8, 8], spacing: spacing, scale: 1, maxMM: 0, controlMM: 32, rng: &rng))
+        // A small patch (32 mm, 3 control points 16 mm apart) caps the amplitude at 4 mm, whatever is asked: no folding.
+        for _ in 0..<5 {
+            let f = try XCTUnwrap(RandomWarpField(size: [16, 16, 16], spacing: [2, 2, 2], scale: 1, maxMM: 50, controlMM: 48, rng: &rng))
+            XCTAssertEqual(f.g, [3, 3, 3])
+            for k in 0..<16 { for j in 0..<16 { for i in 0..<16 {
+                let d = f.displacement(i, j, k)
+                XCTAssertLessThanOrEqual(max(abs(d.0), abs(d.1), abs(d.2)), 2 + 1e-9)
+            } } }
+        }
+
+        // Patches: image and label stay aligned under the warp, and the shape differs from the unwarped patch
+        // drawn with the same centre (same generator state) by a bend, not a different object.
+        let d = [40, 36, 30]
+        var img = [Float](repeating: 0, count: d.reduce(1, *)), lab = [UInt8](repeating: 0, count: img.count)
+        for k in 0..<d[2] { for j in 0..<d[1] { for i in 0..<d[0] {
+            let inside = pow(Double(i) - 20, 2) / 100 + pow(Double(j) - 18, 2) / 64 + pow(Double(k) - 15, 2) / 49 < 1
+            img[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
+            lab[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
+        } } }
+        var c = PreparedCase(id: "x", dims: d, spacing: [2, 2, 2], image: img, label: lab, foreground: [], background: [])
+        c.indexVoxels()
+        var plain = SegmentationAugmentation.none
+        plain.positive = 1; plain.negative = 0
+        var warped = plain
+        warped.warp = 6
+        warped.warpControlMM = 24
+        var changed = 0, overlap = 0, sizes = 0, agree = 0, total = 0
+        for s in 0..<6 {
+            var r1 = SeededRandom(seed: UInt64(100 + s)), r2 = r1
+            let p = plain.patch(c, size: [32, 32, 32], rng: &r1), w = warped.patch(c, size: [32, 32, 32], rng: &r2)
+            for i in w.image.indices {
+                if w.label[i] != p.label[i] { changed += 1 }
+                if w.label[i] == 1 && p.label[i] == 1 { overlap += 1 }
+                sizes += Int(w.label[i]) + Int(p.label[i])
+                if w.image[i] < 0.2 || w.image[i] > 0.8 { total += 1; if (w.image[i] > 0.5) == (w.label[i] == 1) { agree += 1 } }
+            }
+        }
+        XCTAssertEqual(Double(agree) / Double(total), 1, accuracy: 0.002)
+        XCTAssertGreaterThan(changed, 100, "the warp moves the boundary")
+        XCTAssertGreaterThan(2 * Double(overlap) / Double(sizes), 0.8, "a bend, not another shape")
+        // Bundles written before the warp existed still read, without it.
+        let old = try JSONEncoder().encode(SegmentationAugmentation())
+        var dict = try XCTUnwrap(JSONSerialization.jsonObject(with: old) as? [String: Any])
+        dict["warp"] = nil; dict["warpControlMM"] = nil
+        let back = try JSONDecoder().decode(SegmentationAugmentation.self, from: JSONSerialization.data(withJSONObject: dict))
+        XCTAssertEqual(back.warp ?? 0, 0)
+        XCTAssertEqual(back.warpControlMM, 48)
+    }
+
     func testSynthHeadsWriteExactMasksAndTissueFractions() throws {
         // A head rendered as `synth heads` renders its training heads (coarser here, for the debug build's
         // speed), written as image, mask and tissue fractions and named in a Decathlon datalist.
