@@ -313,8 +313,8 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(zip(img, back).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-3)
     }
 
-    func testPatchSamplerKeepsImageAndLabelAligned() throws {
-        // A label that equals the thresholded image stays so after rotation, scaling and flips.
+    /// A 40 x 36 x 30 case whose label is its image: an ellipsoid of 1 in 0, indexed for patch centres.
+    static func ellipsoidCase(spacing: [Double]) -> PreparedCase {
         let d = [40, 36, 30]
         var img = [Float](repeating: 0, count: d.reduce(1, *)), lab = [UInt8](repeating: 0, count: img.count)
         for k in 0..<d[2] { for j in 0..<d[1] { for i in 0..<d[0] {
@@ -322,8 +322,14 @@ final class SegmentationTests: XCTestCase {
             img[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
             lab[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
         } } }
-        var c = PreparedCase(id: "x", dims: d, spacing: [1, 1, 1.5], image: img, label: lab, foreground: [], background: [])
+        var c = PreparedCase(id: "x", dims: d, spacing: spacing, image: img, label: lab, foreground: [], background: [])
         c.indexVoxels()
+        return c
+    }
+
+    func testPatchSamplerKeepsImageAndLabelAligned() throws {
+        // A label that equals the thresholded image stays so after rotation, scaling and flips.
+        let c = Self.ellipsoidCase(spacing: [1, 1, 1.5])
         var a = SegmentationAugmentation.none
         a.rotateDegrees = 30
         a.scaleRange = 0.2
@@ -376,15 +382,7 @@ final class SegmentationTests: XCTestCase {
 
         // Patches: image and label stay aligned under the warp, and the shape differs from the unwarped patch
         // drawn with the same centre (same generator state) by a bend, not a different object.
-        let d = [40, 36, 30]
-        var img = [Float](repeating: 0, count: d.reduce(1, *)), lab = [UInt8](repeating: 0, count: img.count)
-        for k in 0..<d[2] { for j in 0..<d[1] { for i in 0..<d[0] {
-            let inside = pow(Double(i) - 20, 2) / 100 + pow(Double(j) - 18, 2) / 64 + pow(Double(k) - 15, 2) / 49 < 1
-            img[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
-            lab[i + d[0] * (j + d[1] * k)] = inside ? 1 : 0
-        } } }
-        var c = PreparedCase(id: "x", dims: d, spacing: [2, 2, 2], image: img, label: lab, foreground: [], background: [])
-        c.indexVoxels()
+        let c = Self.ellipsoidCase(spacing: [2, 2, 2])
         var plain = SegmentationAugmentation.none
         plain.positive = 1; plain.negative = 0
         var warped = plain
