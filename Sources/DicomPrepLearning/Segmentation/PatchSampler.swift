@@ -4,7 +4,7 @@ import Foundation
 /// Random training patches with on-the-fly augmentation, drawn straight from a prepared case by one
 /// resampling per patch: a centre from the foreground or the background (MONAI's
 /// RandCropByPosNegLabel), a random rotation, scaling and flips about it (image trilinear, labels
-/// nearest), a smooth random non-linear warp (new anatomy every patch, as SynthStrip's deformations),
+/// trilinear on one-hot), a smooth random non-linear warp (new anatomy every patch, as SynthStrip's deformations),
 /// then intensity changes (gamma, a smooth multiplicative bias field, contrast, noise, blur by
 /// lower resolution). Everything is a function of the generator passed in, so an epoch is reproducible.
 public struct SegmentationAugmentation: Codable, Sendable, Equatable {
@@ -112,8 +112,6 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                                 x += d.0; y += d.1; z += d.2
                             }
                             guard x > -0.5, y > -0.5, z > -0.5, x < Double(nx) - 0.5, y < Double(ny) - 0.5, z < Double(nz) - 0.5 else { continue }
-                            let xi = Int(x + 0.5), yi = Int(y + 0.5), zi = Int(z + 0.5)
-                            label[row + k] = lab[xi + nx * (yi + ny * zi)]
                             let cx = min(max(x, 0), Double(nx - 1)), cy = min(max(y, 0), Double(ny - 1)), cz = min(max(z, 0), Double(nz - 1))
                             let x0 = min(Int(cx), nx - 2), y0 = min(Int(cy), ny - 2), z0 = min(Int(cz), nz - 2)
                             let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0)), fz = Float(cz - Double(z0))
@@ -124,6 +122,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                             let c11 = img[b + sz + sy] + (img[b + sz + sy + 1] - img[b + sz + sy]) * fx
                             let c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy
                             image[row + k] = c0 + (c1 - c0) * fz
+                            label[row + k] = Self.trilinearLabel(lab, b, sy, sz, fx, fy, fz)
                         }
                     }
                 }
@@ -131,6 +130,25 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         }
         intensity(&image, size: size, rng: &rng)
         return (image, label)
+    }
+
+    /// The class with the largest trilinear weight among the 8 labels around a point (the one-hot maps
+    /// interpolated, nnU-Net's way of resampling segmentations), so rotated and scaled label boundaries
+    /// stay where the image's are instead of jumping by up to half a voxel. Ties go to the first corner.
+    @inline(__always)
+    static func trilinearLabel(_ lab: UnsafeBufferPointer<UInt8>, _ b: Int, _ sy: Int, _ sz: Int, _ fx: Float, _ fy: Float, _ fz: Float) -> UInt8 {
+        let l = (lab[b], lab[b + 1], lab[b + sy], lab[b + sy + 1], lab[b + sz], lab[b + sz + 1], lab[b + sz + sy], lab[b + sz + sy + 1])
+        if l.0 == l.1 && l.0 == l.2 && l.0 == l.3 && l.0 == l.4 && l.0 == l.5 && l.0 == l.6 && l.0 == l.7 { return l.0 }
+        let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
+        let labels = [l.0, l.1, l.2, l.3, l.4, l.5, l.6, l.7]
+        let weights = [gx * gy * gz, fx * gy * gz, gx * fy * gz, fx * fy * gz, gx * gy * fz, fx * gy * fz, gx * fy * fz, fx * fy * fz]
+        var best = labels[0], bestWeight: Float = -1
+        for a in 0..<8 {
+            var w: Float = 0
+            for c in 0..<8 where labels[c] == labels[a] { w += weights[c] }
+            if w > bestWeight { bestWeight = w; best = labels[a] }
+        }
+        return best
     }
 
     /// Intensity changes on a patch scaled to about [0, 1].

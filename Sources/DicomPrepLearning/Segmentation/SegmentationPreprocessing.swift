@@ -4,7 +4,7 @@ import Foundation
 /// The preprocessing of a segmentation model, the same at training and inference and recorded in the
 /// bundle (MONAI's Orientation(RAS) + Spacing + ScaleIntensityRange[Percentiles]): intensities scaled on
 /// the input's own voxels, then resampled in world space onto an axis-aligned RAS grid of `spacing`
-/// covering the input (trilinear; labels nearest neighbour). Tensors are (x, y, z) of that grid, z
+/// covering the input (trilinear; labels by trilinear one-hot, the largest class). Tensors are (x, y, z) of that grid, z
 /// fastest: MONAI's channel-first order after LoadImage + Orientation("RAS").
 public struct SegmentationPreprocessing: Codable, Sendable, Equatable {
     public var orientation = "RAS"
@@ -20,7 +20,7 @@ public struct SegmentationPreprocessing: Codable, Sendable, Equatable {
     public init() {}
 
     public var steps: [String] {
-        [intensity.name, "orientation(\(orientation))", "spacing(\(spacing.map { String(format: "%g", $0) }.joined(separator: ", ")) mm, linear; labels nearest)"]
+        [intensity.name, "orientation(\(orientation))", "spacing(\(spacing.map { String(format: "%g", $0) }.joined(separator: ", ")) mm, linear; labels linear on one-hot, largest)"]
             + (cropForeground ? ["crop-foreground(>\(cropThreshold), margin \(cropMarginMM) mm, training only)"] : [])
     }
 
@@ -37,17 +37,32 @@ public struct SegmentationPreprocessing: Codable, Sendable, Equatable {
         return try ResampleToGrid(grid, interpolation: .linear, fill: Float(intensity.outMin)).apply(scaled)
     }
 
-    /// A label map on `grid` (nearest neighbour), as class indices.
+    /// A label map on `grid`, as class indices: each class's indicator resampled trilinearly and the
+    /// largest taken (nnU-Net's resampling of segmentations), so a boundary moves by the sub-voxel
+    /// amount the grids differ by instead of snapping to the nearest source voxel (up to half a source
+    /// voxel off, and staircased). Ties go to the lower class; outside the source is background.
     public func label(_ l: Volume, grid: VoxelGrid, classes: Int, path: String) throws(DicomPrepError) -> [UInt8] {
-        let r = try ResampleToGrid(grid, interpolation: .nearest, fill: 0).apply(l)
-        var out = [UInt8](repeating: 0, count: grid.count)
-        let f = r.floatValues
-        for i in 0..<grid.count {
-            let x = f[i].rounded()
+        let source = Array(l.floatValues.prefix(l.voxelsPerVolume))
+        var index = [UInt8](repeating: 0, count: source.count)
+        for (i, f) in source.enumerated() {
+            let x = f.rounded()
             guard x >= 0, x < Float(classes) else {
-                throw .io(path: path, reason: "label value \(f[i]) is not a class index below \(classes) (set \"labels\" in the datalist)")
+                throw .io(path: path, reason: "label value \(f) is not a class index below \(classes) (set \"labels\" in the datalist)")
             }
-            out[i] = UInt8(x)
+            index[i] = UInt8(x)
+        }
+        guard let inv = l.affine.inverse else { throw .io(path: path, reason: "the label map's affine cannot be inverted") }
+        let map = inv * grid.affine, dims = Array(l.dims.prefix(3))
+        var out = [UInt8](repeating: 0, count: grid.count)
+        var best = [Float](repeating: 0, count: grid.count)
+        let present = Set(index)
+        for c in 0..<classes where c == 0 || present.contains(UInt8(c)) {
+            let indicator = index.map { $0 == UInt8(c) ? Float(1) : 0 }
+            let r = ResampleToGrid.resample(indicator, dims: dims, map: map, to: grid.dims, interpolation: .linear, fill: c == 0 ? 1 : 0)
+            for i in 0..<grid.count where c == 0 || r[i] > best[i] {
+                best[i] = r[i]
+                out[i] = UInt8(c)
+            }
         }
         return out
     }

@@ -348,6 +348,53 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(Double(agree) / Double(total), 1, accuracy: 0.002)
     }
 
+    func testLabelsResampleAsInterpolatedOneHotMaps() throws {
+        // Between voxels the class with the largest trilinear weight wins (nnU-Net's segmentation resampling).
+        func corner(_ l: [UInt8], _ f: Float) -> UInt8 {
+            l.withUnsafeBufferPointer { SegmentationAugmentation.trilinearLabel($0, 0, 2, 4, f, f, f) }
+        }
+        XCTAssertEqual(corner([0, 0, 0, 0, 0, 0, 0, 1], 0.5), 0, "one corner of eight is background")
+        XCTAssertEqual(corner([0, 0, 0, 0, 0, 0, 0, 1], 0.95), 1, "beside that corner it is its class")
+        XCTAssertEqual(corner([2, 2, 2, 2, 1, 1, 0, 0], 0.5), 2, "a half outweighs two quarters")
+        XCTAssertEqual(corner([3, 3, 3, 3, 3, 3, 3, 3], 0.3), 3)
+
+        // A sphere of radius 21 mm labelled at 2.3 mm voxel centres, taken onto a shifted 2 mm grid: the
+        // interpolated one-hot maps agree with the true sphere at the new centres more often than the
+        // nearest source voxel does, and keep its volume; an identical grid returns the labels unchanged.
+        let n = [24, 24, 24], h = 2.3
+        func sphere(_ x: Double, _ y: Double, _ z: Double) -> Bool { x * x + y * y + z * z < 21 * 21 }
+        var src = [Float](repeating: 0, count: n.reduce(1, *))
+        let o = -Double(n[0] - 1) / 2 * h
+        for k in 0..<n[2] { for j in 0..<n[1] { for i in 0..<n[0] where sphere(o + Double(i) * h, o + Double(j) * h, o + Double(k) * h) {
+            src[i + n[0] * (j + n[1] * k)] = 1
+        } } }
+        let affine = Matrix4(columns: Vector3(h, 0, 0), Vector3(0, h, 0), Vector3(0, 0, h), origin: Vector3(o, o, o))
+        let label = Volume(dims: n + [1], voxels: .float32(src), affine: affine)
+        var pre = SegmentationPreprocessing()
+        pre.spacing = [2, 2, 2]
+        var grid = pre.grid(for: label)
+        grid.affine = Matrix4(columns: Vector3(2, 0, 0), Vector3(0, 2, 0), Vector3(0, 0, 2),
+                              origin: grid.affine.apply(Vector3(0.37, 0.21, 0.55)))
+        let linear = try pre.label(label, grid: grid, classes: 2, path: "sphere")
+        let nearest = try ResampleToGrid(grid, interpolation: .nearest).apply(label).floatValues.map { UInt8($0) }
+        var wrongLinear = 0, wrongNearest = 0
+        for k in 0..<grid.dims[2] { for j in 0..<grid.dims[1] { for i in 0..<grid.dims[0] {
+            let w = grid.affine.apply(Vector3(Double(i), Double(j), Double(k)))
+            let truth: UInt8 = sphere(w[0], w[1], w[2]) ? 1 : 0
+            let at = i + grid.dims[0] * (j + grid.dims[1] * k)
+            if linear[at] != truth { wrongLinear += 1 }
+            if nearest[at] != truth { wrongNearest += 1 }
+        } } }
+        XCTAssertLessThan(wrongLinear, wrongNearest)
+        let volume = Double(linear.filter { $0 == 1 }.count) * 8, exact = 4 / 3 * Double.pi * 21 * 21 * 21
+        XCTAssertEqual(volume / exact, 1, accuracy: 0.03)
+        let same = try pre.label(label, grid: VoxelGrid(of: label), classes: 2, path: "sphere")
+        XCTAssertEqual(same, src.map { UInt8($0) })
+        XCTAssertThrowsError(try pre.label(label, grid: grid, classes: 1, path: "sphere")) { e in
+            XCTAssertTrue("\(e)".contains("sphere"))
+        }
+    }
+
     func testNonLinearWarpBendsShapesSmoothlyAndKeepsLabelsOnThem() throws {
         // The field: bounded by the amplitude (mm -> voxels per axis), smooth, and different per draw.
         var rng = SeededRandom(seed: 9)
