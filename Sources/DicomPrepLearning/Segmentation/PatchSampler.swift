@@ -140,15 +140,20 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         let l = (lab[b], lab[b + 1], lab[b + sy], lab[b + sy + 1], lab[b + sz], lab[b + sz + 1], lab[b + sz + sy], lab[b + sz + sy + 1])
         if l.0 == l.1 && l.0 == l.2 && l.0 == l.3 && l.0 == l.4 && l.0 == l.5 && l.0 == l.6 && l.0 == l.7 { return l.0 }
         let gx = 1 - fx, gy = 1 - fy, gz = 1 - fz
-        let labels = [l.0, l.1, l.2, l.3, l.4, l.5, l.6, l.7]
-        let weights = [gx * gy * gz, fx * gy * gz, gx * fy * gz, fx * fy * gz, gx * gy * fz, fx * gy * fz, gx * fy * fz, fx * fy * fz]
-        var best = labels[0], bestWeight: Float = -1
-        for a in 0..<8 {
-            var w: Float = 0
-            for c in 0..<8 where labels[c] == labels[a] { w += weights[c] }
-            if w > bestWeight { bestWeight = w; best = labels[a] }
+        // Stack tuples, not arrays: this runs for every boundary voxel of every training patch.
+        let w = (gx * gy * gz, fx * gy * gz, gx * fy * gz, fx * fy * gz, gx * gy * fz, fx * gy * fz, gx * fy * fz, fx * fy * fz)
+        return withUnsafeBytes(of: l) { labels in
+            withUnsafeBytes(of: w) { raw in
+                let weights = raw.bindMemory(to: Float.self)
+                var best = labels[0], bestWeight: Float = -1
+                for a in 0..<8 {
+                    var sum: Float = 0
+                    for c in 0..<8 where labels[c] == labels[a] { sum += weights[c] }
+                    if sum > bestWeight { bestWeight = sum; best = labels[a] }
+                }
+                return best
+            }
         }
-        return best
     }
 
     /// Intensity changes on a patch scaled to about [0, 1].
