@@ -1,11 +1,12 @@
 import DicomPrepCore
 import Foundation
 
-/// A procedural head (RAS mm, centre near the origin) with exact tissue labels: a folded cortex (grey
-/// matter over white matter, CSF in sulci and the interhemispheric fissure), ventricles, cerebellum and
-/// brainstem, the CSF layer, a skull with marrow, subcutaneous fat and skin, eyes in orbital fat, jaw
-/// and neck muscle and the spinal cord. Every head draws its own sizes, ventricle size (atrophy), skull
-/// and scalp thickness, a smooth random warp and a pose, so no two heads share a shape.
+/// A procedural head (RAS mm, centre near the origin) with exact tissue labels: a folded cortex (a grey
+/// ribbon over white matter, thin CSF-filled sulci, the interhemispheric fissure), ventricles, cerebellum
+/// with folia and brainstem, the CSF layer, a skull with marrow, subcutaneous fat and skin, eyes in orbital
+/// fat, jaw and neck muscle and the spinal cord. Every head draws its own sizes, ventricle size (atrophy),
+/// sulcal pattern, width and depth, CSF, skull and scalp thickness and how the CSF and skull vary over
+/// the head, a smooth random warp and a pose, so no two heads share a shape.
 public struct HeadPhantom: Sendable {
     public enum Tissue: UInt8, CaseIterable, Sendable {
         case air = 0, skin, fat, skull, marrow, csf, grey, white, ventricle, eye, muscle, cord
