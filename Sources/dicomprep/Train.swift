@@ -16,7 +16,8 @@ struct Train: ParsableCommand {
         or DICOM folders), or --train/--val lists in that layout; without "validation" a seeded --val-fraction is held out. \
         The segmenter is MONAI's UNet (same parameter names; model.pt loads with strict=True), trained on random patches \
         (--patch, positive/negative centres, rotation/scale/flip/gamma/bias/noise/resolution augmentation) of images \
-        scaled (--intensity) and resampled to RAS at --spacing, with Dice + cross-entropy and Adam; validation Dice by \
+        scaled (--intensity) and resampled to RAS at --spacing, with Dice + cross-entropy against each class's share of every \
+        voxel (--targets fractions: partial volume from the datalist's "tissues" maps, else the label map interpolated) and Adam; validation Dice by \
         sliding window every --validate-every epochs; model.pt holds the last weights (--keep best: the best validation \
         Dice's; best.pt either way); --max-minutes bounds the training time.
         RUNDIR gets model.pt (best validation AUROC; a state dict that loads in PyTorch/MONAI), last.pt, metadata.json, \
@@ -85,6 +86,8 @@ struct Train: ParsableCommand {
     @Option(help: "Segment: the weights model.pt holds: last (after the last epoch; the poly schedule anneals to it) or best (best validation Dice). best.pt keeps the best either way.")
     var keep = Self.segmentDefaults.keep
     @Option(help: "Segment: stop after the epoch that would exceed this many minutes of training.") var maxMinutes: Double?
+    @Option(help: "Segment: what the loss compares with: fractions (each class's share of every voxel: partial volume from the datalist's tissue maps, else from the label map interpolated onto the model grid) or indices (one class per voxel).")
+    var targets = Self.segmentDefaults.targets
 
     /// The library's defaults, the one place they are set; the options and help texts take theirs from them.
     static let classifyDefaults = TrainOptions(trainManifest: "", validationManifest: "", outputDir: "")
@@ -188,6 +191,7 @@ struct Train: ParsableCommand {
         o.validateEvery = validateEvery
         o.keep = keep   // SegmentationTrainer refuses anything but last or best
         o.maxMinutes = maxMinutes
+        o.targets = targets   // SegmentationTrainer refuses anything but fractions or indices
         return o
     }
 

@@ -507,15 +507,35 @@ static int predict(ctorch_model *m, const float *x, int64_t b, int64_t c, int64_
 
 // Segmentation: logits b x classes x d x h x w against class indices; MONAI's DiceCELoss(to_onehot_y=True,
 // softmax=True): soft Dice per sample and class (smooth 1e-5, background included) averaged, plus cross-entropy.
-static torch::Tensor diceCE(const torch::Tensor &logits, const torch::Tensor &target, int64_t classes, torch::Tensor *diceOut) {
-    torch::Tensor ce = torch::nn::functional::cross_entropy(logits, target);
+// With `soft` set, target is b x classes x d x h x w class fractions (each voxel's summing to 1: partial volume)
+// instead: the same Dice with the fractions in place of the one-hot map, and cross-entropy against them
+// (-sum_c g_c log p_c, which one-hot fractions turn back into the hard loss).
+static torch::Tensor diceCE(const torch::Tensor &logits, const torch::Tensor &target, int64_t classes, bool soft, torch::Tensor *diceOut) {
+    torch::Tensor ce, g;
+    if (soft) {
+        g = target.to(logits.dtype());
+        ce = -(g * torch::log_softmax(logits, 1)).sum(1).mean();
+    } else {
+        ce = torch::nn::functional::cross_entropy(logits, target);
+        g = torch::one_hot(target, classes).permute({0, 4, 1, 2, 3}).to(logits.dtype());
+    }
     torch::Tensor p = torch::softmax(logits, 1);
-    torch::Tensor g = torch::one_hot(target, classes).permute({0, 4, 1, 2, 3}).to(p.dtype());
     std::vector<int64_t> dims = {2, 3, 4};
     torch::Tensor inter = (p * g).sum(dims), denom = p.sum(dims) + g.sum(dims);
     torch::Tensor dice = (2 * inter + 1e-5) / (denom + 1e-5);
     if (diceOut) *diceOut = dice.detach().mean(0);
     return (1 - dice).mean() + ce;
+}
+
+static int segmentStep(ctorch_model *m, torch::Tensor in, torch::Tensor target, bool soft, float *lossOut, float *diceOut, char *err, size_t errcap) {
+    torch::Tensor perClass, loss;
+    if (!adamStep(m, [&] { return diceCE(m->forward(in), target, m->classes, soft, &perClass); }, &loss, err, errcap)) return -1;
+    *lossOut = loss.item<float>();
+    if (diceOut) {
+        torch::Tensor pc = perClass.to(torch::kCPU).to(torch::kFloat32).contiguous();
+        std::memcpy(diceOut, pc.data_ptr<float>(), sizeof(float) * m->classes);
+    }
+    return 0;
 }
 
 static int trainStepSegment(ctorch_model *m, const float *x, const uint8_t *labels, int64_t b, int64_t c, int64_t d, int64_t h, int64_t w,
@@ -527,14 +547,20 @@ static int trainStepSegment(ctorch_model *m, const float *x, const uint8_t *labe
         setErr(err, errcap, "a label value is not below the number of classes " + std::to_string(m->classes));
         return -1;
     }
-    torch::Tensor perClass, loss;
-    if (!adamStep(m, [&] { return diceCE(m->forward(in), target, m->classes, &perClass); }, &loss, err, errcap)) return -1;
-    *lossOut = loss.item<float>();
-    if (diceOut) {
-        torch::Tensor pc = perClass.to(torch::kCPU).to(torch::kFloat32).contiguous();
-        std::memcpy(diceOut, pc.data_ptr<float>(), sizeof(float) * m->classes);
+    return segmentStep(m, in, target, false, lossOut, diceOut, err, errcap);
+    GUARD_END(-1)
+}
+
+static int trainStepSegmentSoft(ctorch_model *m, const float *x, const float *targets, int64_t b, int64_t c, int64_t d, int64_t h, int64_t w,
+                                float *lossOut, float *diceOut, char *err, size_t errcap) {
+    GUARD_BEGIN
+    torch::Tensor in = input(m, x, b, c, d, h, w);
+    torch::Tensor target = torch::from_blob(const_cast<float *>(targets), {b, m->classes, d, h, w}, torch::kFloat32).clone().to(m->device);
+    if (target.min().item<float>() < -1e-4f || target.max().item<float>() > 1 + 1e-4f) {
+        setErr(err, errcap, "a class fraction is outside 0...1");
+        return -1;
     }
-    return 0;
+    return segmentStep(m, in, target, true, lossOut, diceOut, err, errcap);
     GUARD_END(-1)
 }
 
@@ -623,7 +649,7 @@ static int stateKeys(ctorch_model *m, char *buf, size_t cap, size_t *needed) {
 static const ctorch_api api = {
     CTORCH_API_VERSION, torchVersion, setThreads, getThreads, cudaAvailable, manualSeed, create, destroy, parameterCount,
     configureAdam, setLearningRate, trainStep, predict, saveWeights, loadWeights, saveOptimizer, loadOptimizer, stateKeys,
-    createUNet, trainStepSegment, predictSegment,
+    createUNet, trainStepSegment, predictSegment, trainStepSegmentSoft,
 };
 
 extern "C" __attribute__((visibility("default"))) const ctorch_api *ctorch_get_api(void) { return &api; }

@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#define CTORCH_API_VERSION 2
+#define CTORCH_API_VERSION 3
 
 typedef struct ctorch_model ctorch_model;
 
@@ -55,6 +55,10 @@ typedef struct {
     /* Softmax probabilities, batch x classes x d x h x w (eval mode, no gradients). */
     int (*predict_segment)(ctorch_model *m, const float *x, int64_t batch, int64_t channels, int64_t d, int64_t h, int64_t w,
                            float *probs_out, char *err, size_t errcap);
+    /* As train_step_segment with class fractions instead of indices: targets is batch x num_classes x d x h x w
+     * floats in 0...1, each voxel's summing to 1 (partial volume); Dice and cross-entropy against them. */
+    int (*train_step_segment_soft)(ctorch_model *m, const float *x, const float *targets, int64_t batch, int64_t channels, int64_t d,
+                                   int64_t h, int64_t w, float *loss_out, float *dice_out, char *err, size_t errcap);
 } ctorch_api;
 
 /* Opens the engine library at path and returns its function table, or NULL with err set. */

@@ -176,6 +176,26 @@ public final class TorchModel: @unchecked Sendable {
         return (loss, dice)
     }
 
+    /// One segmentation step against class fractions (partial volume) instead of indices: `targets` is
+    /// batch x classes x spatial shape, each voxel's fractions in 0...1 summing to 1. Soft Dice and
+    /// cross-entropy against the fractions; one-hot fractions give `trainStepSegment`'s loss.
+    public func trainStepSegment(_ x: [Float], fractions targets: [Float], batch: Int, shape: [Int]) throws(DicomPrepError) -> (loss: Float, dice: [Float]) {
+        precondition(shape.count == 4 && x.count == batch * shape.reduce(1, *) && targets.count == batch * classes * shape[1...].reduce(1, *))
+        var err = [CChar](repeating: 0, count: 1024)
+        var loss: Float = 0
+        var dice = [Float](repeating: 0, count: classes)
+        let rc = x.withUnsafeBufferPointer { xp in
+            targets.withUnsafeBufferPointer { yp in
+                dice.withUnsafeMutableBufferPointer { dp in
+                    engine.raw.train_step_segment_soft!(handle, xp.baseAddress, yp.baseAddress, Int64(batch), Int64(shape[0]), Int64(shape[1]),
+                                                        Int64(shape[2]), Int64(shape[3]), &loss, dp.baseAddress, &err, err.count)
+                }
+            }
+        }
+        try check(rc, err, "segmentation training step")
+        return (loss, dice)
+    }
+
     /// Softmax probabilities, batch x classes x spatial shape (eval mode).
     public func predictSegment(_ x: [Float], batch: Int, shape: [Int]) throws(DicomPrepError) -> [Float] {
         precondition(shape.count == 4 && x.count == batch * shape.reduce(1, *))

@@ -66,8 +66,11 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
 
     /// One patch of `size` (x, y, z) in tensor order (z fastest): image floats and class indices.
     /// `intensity`: the bundle's intensity scaling, applied to a freshly synthesised appearance.
+    /// `fractions` (for a case with class fractions): also each class's share of every patch voxel,
+    /// trilinear in the case's fractions, class-major (classes x patch voxels, 0...1; outside the case,
+    /// background); `label` is then left empty.
     public func patch(_ c: PreparedCase, size: [Int], intensity scaling: ScaleIntensity = SegmentationPreprocessing().intensity,
-                      rng: inout SeededRandom) -> (image: [Float], label: [UInt8]) {
+                      fractions wantFractions: Bool = false, rng: inout SeededRandom) -> (image: [Float], label: [UInt8], fractions: [Float]) {
         let source = c.tissueCount > 0 && (resynthesize ?? 0) > 0 && rng.unit() < (resynthesize ?? 0)
             ? TissueAppearance.render(c, scaling: scaling, rng: &rng) : c.image
         let total = positive + negative
@@ -91,12 +94,19 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         let sp = c.spacing
         for i in 0..<3 { for j in 0..<3 { m[i][j] = m[i][j] * s * flips[j] * sp[j] / sp[i] } }
         let px = size[0], py = size[1], pz = size[2]
-        var image = [Float](repeating: 0, count: px * py * pz)
-        var label = [UInt8](repeating: 0, count: image.count)
+        let per = px * py * pz
+        var image = [Float](repeating: 0, count: per)
+        let soft = wantFractions && c.fractionClasses > 0
+        var label = [UInt8](repeating: 0, count: soft ? 0 : per)
+        let classCount = soft ? c.fractionClasses : 0
+        var fractions = [Float](repeating: 0, count: classCount * per)
+        if soft { for v in 0..<per { fractions[v] = 1 } }
+        let n = nx * ny * nz
         let half = [Double(px - 1) / 2, Double(py - 1) / 2, Double(pz - 1) / 2]
         let field = RandomWarpField(size: size, spacing: sp, scale: s, maxMM: warp ?? 0, controlMM: warpControlMM ?? 48, rng: &rng)
         source.withUnsafeBufferPointer { img in
             c.label.withUnsafeBufferPointer { lab in
+              c.fractions.withUnsafeBufferPointer { fr in
                 for i in 0..<px {
                     let di = Double(i) - half[0]
                     for j in 0..<py {
@@ -122,14 +132,32 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                             let c11 = img[b + sz + sy] + (img[b + sz + sy + 1] - img[b + sz + sy]) * fx
                             let c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy
                             image[row + k] = c0 + (c1 - c0) * fz
-                            label[row + k] = Self.trilinearLabel(lab, b, sy, sz, fx, fy, fz)
+                            if soft {
+                                for cl in 0..<classCount {
+                                    fractions[cl * per + row + k] = Self.trilinear(fr, cl * n + b, sy, sz, fx, fy, fz) / 255
+                                }
+                            } else {
+                                label[row + k] = Self.trilinearLabel(lab, b, sy, sz, fx, fy, fz)
+                            }
                         }
                     }
                 }
+              }
             }
         }
         intensity(&image, size: size, rng: &rng)
-        return (image, label)
+        return (image, label, fractions)
+    }
+
+    /// Trilinear interpolation of bytes at base index `b` (strides 1, `sy`, `sz`).
+    @inline(__always)
+    static func trilinear(_ a: UnsafeBufferPointer<UInt8>, _ b: Int, _ sy: Int, _ sz: Int, _ fx: Float, _ fy: Float, _ fz: Float) -> Float {
+        let c00 = Float(a[b]) + (Float(a[b + 1]) - Float(a[b])) * fx
+        let c10 = Float(a[b + sy]) + (Float(a[b + sy + 1]) - Float(a[b + sy])) * fx
+        let c01 = Float(a[b + sz]) + (Float(a[b + sz + 1]) - Float(a[b + sz])) * fx
+        let c11 = Float(a[b + sz + sy]) + (Float(a[b + sz + sy + 1]) - Float(a[b + sz + sy])) * fx
+        let c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy
+        return c0 + (c1 - c0) * fz
     }
 
     /// The class with the largest trilinear weight among the 8 labels around a point (the one-hot maps

@@ -83,6 +83,10 @@ public struct SegmentationMetadata: Codable, Sendable, Equatable {
         public var augmentation: SegmentationAugmentation
         public var optimizer: String
         public var loss: String
+        /// What the loss compares the prediction with: "indices" (one class per voxel) or "fractions"
+        /// (each class's share of the voxel: partial volume from tissue maps or from the interpolated label
+        /// map); nil in bundles made before the choice existed (indices).
+        public var targets: String?
         public var trainCases: Int
         public var validationCases: Int
         public var datalist: String

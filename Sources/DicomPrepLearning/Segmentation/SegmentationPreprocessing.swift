@@ -42,6 +42,12 @@ public struct SegmentationPreprocessing: Codable, Sendable, Equatable {
     /// amount the grids differ by instead of snapping to the nearest source voxel (up to half a source
     /// voxel off, and staircased). Ties go to the lower class; outside the source is background.
     public func label(_ l: Volume, grid: VoxelGrid, classes: Int, path: String) throws(DicomPrepError) -> [UInt8] {
+        Self.largestClass(try labelFractions(l, grid: grid, classes: classes, path: path), classes: classes, count: grid.count)
+    }
+
+    /// Each class's indicator resampled trilinearly onto `grid`: `classes` blocks of `grid.count` fractions
+    /// (each voxel's summing to 1; outside the source, background 1). The largest is `label`'s class.
+    public func labelFractions(_ l: Volume, grid: VoxelGrid, classes: Int, path: String) throws(DicomPrepError) -> [Float] {
         let source = Array(l.floatValues.prefix(l.voxelsPerVolume))
         var index = [UInt8](repeating: 0, count: source.count)
         for (i, f) in source.enumerated() {
@@ -53,14 +59,23 @@ public struct SegmentationPreprocessing: Codable, Sendable, Equatable {
         }
         guard let inv = l.affine.inverse else { throw .io(path: path, reason: "the label map's affine cannot be inverted") }
         let map = inv * grid.affine, dims = Array(l.dims.prefix(3))
-        var out = [UInt8](repeating: 0, count: grid.count)
-        var best = [Float](repeating: 0, count: grid.count)
+        var out = [Float](repeating: 0, count: classes * grid.count)
         let present = Set(index)
         for c in 0..<classes where c == 0 || present.contains(UInt8(c)) {
             let indicator = index.map { $0 == UInt8(c) ? Float(1) : 0 }
             let r = ResampleToGrid.resample(indicator, dims: dims, map: map, to: grid.dims, interpolation: .linear, fill: c == 0 ? 1 : 0)
-            for i in 0..<grid.count where c == 0 || r[i] > best[i] {
-                best[i] = r[i]
+            out.replaceSubrange((c * grid.count)..<((c + 1) * grid.count), with: r)
+        }
+        return out
+    }
+
+    /// The class with the largest fraction per voxel (ties to the lower class).
+    static func largestClass(_ fractions: [Float], classes: Int, count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        for i in 0..<count {
+            var best = fractions[i]
+            for c in 1..<max(classes, 1) where fractions[c * count + i] > best {
+                best = fractions[c * count + i]
                 out[i] = UInt8(c)
             }
         }
@@ -85,6 +100,10 @@ public struct PreparedCase: Sendable {
     /// Each tissue's mean value in the stored image (voxels at least 90% that tissue; else weighted by the
     /// fractions): the case's own contrast, which a fresh appearance varies.
     public var tissueMeans: [Float] = []
+    /// Class fractions on the same grid for soft (partial-volume) training targets: `fractionClasses`
+    /// blocks of `image.count`, each voxel's summing to 255; empty when training on class indices.
+    public var fractions: [UInt8] = []
+    public var fractionClasses = 0
 
     /// A case already on its model grid (x fastest); `indexVoxels()` fills the patch-centre pools.
     public init(id: String, dims: [Int], spacing: [Double], image: [Float], label: [UInt8], foreground: [Int32] = [], background: [Int32] = []) {
@@ -102,22 +121,7 @@ public struct PreparedCase: Sendable {
     public mutating func setTissues(_ maps: [Float], count k: Int) {
         let n = image.count
         precondition(maps.count == k * n)
-        var t = [UInt8](repeating: 0, count: k * n)
-        for v in 0..<n {
-            var sum: Float = 0
-            for l in 0..<k { sum += max(0, maps[l * n + v]) }
-            guard sum > 0 else { t[v] = 255; continue }
-            // Rounded so the fractions still sum to 255: the remainder goes to the largest.
-            var total = 0, largest = 0, best: Float = -1
-            for l in 0..<k {
-                let f = max(0, maps[l * n + v]) / sum
-                let q = Int((f * 255).rounded())
-                t[l * n + v] = UInt8(q)
-                total += q
-                if f > best { best = f; largest = l }
-            }
-            t[largest * n + v] = UInt8(max(0, min(255, Int(t[largest * n + v]) + 255 - total)))
-        }
+        let t = Self.quantise(maps, blocks: k)
         tissues = t
         tissueCount = k
         var pure = [Double](repeating: 0, count: k), pureCount = [Int](repeating: 0, count: k)
@@ -134,6 +138,59 @@ public struct PreparedCase: Sendable {
         tissueMeans = (0..<k).map { l in
             Float(pureCount[l] > 0 ? pure[l] / Double(pureCount[l]) : (weight[l] > 0 ? weighted[l] / weight[l] : 0))
         }
+    }
+
+    /// Per-voxel shares of `blocks` maps of `image.count` values (any non-negative scale) as bytes summing to
+    /// 255 (the rounding remainder goes to the largest); a voxel with nothing in any map is all first map.
+    static func quantise(_ maps: [Float], blocks k: Int) -> [UInt8] {
+        let n = maps.count / max(k, 1)
+        var t = [UInt8](repeating: 0, count: k * n)
+        for v in 0..<n {
+            var sum: Float = 0
+            for l in 0..<k { sum += max(0, maps[l * n + v]) }
+            guard sum > 0 else { t[v] = 255; continue }
+            var total = 0, largest = 0, best: Float = -1
+            for l in 0..<k {
+                let f = max(0, maps[l * n + v]) / sum
+                let q = Int((f * 255).rounded())
+                t[l * n + v] = UInt8(q)
+                total += q
+                if f > best { best = f; largest = l }
+            }
+            t[largest * n + v] = UInt8(max(0, min(255, Int(t[largest * n + v]) + 255 - total)))
+        }
+        return t
+    }
+
+    /// Soft targets from class fractions on this grid (`classes` blocks, e.g. `labelFractions`).
+    public mutating func setClassFractions(_ maps: [Float], classes: Int) {
+        precondition(maps.count == classes * image.count)
+        fractions = Self.quantise(maps, blocks: classes)
+        fractionClasses = classes
+    }
+
+    /// Soft targets from the tissue fractions (`setTissues` first): each tissue belongs to the class it
+    /// mostly lies in (fraction-weighted votes of the label map on this grid), and a voxel's class
+    /// fractions are the sums of its tissues' — partial volume at the tissue map's resolution, where a
+    /// label map sampled at voxel centres says only which side of a boundary each centre lies.
+    public mutating func setClassFractionsFromTissues(classes: Int) {
+        let n = image.count, k = tissueCount
+        precondition(k > 0 && tissues.count == k * n && label.count == n)
+        var votes = [Double](repeating: 0, count: k * classes)
+        tissues.withUnsafeBufferPointer { t in
+            for l in 0..<k {
+                let base = l * n
+                for v in 0..<n where t[base + v] > 0 { votes[l * classes + min(Int(label[v]), classes - 1)] += Double(t[base + v]) }
+            }
+        }
+        let owner = (0..<k).map { l in (0..<classes).max { votes[l * classes + $0] < votes[l * classes + $1] } ?? 0 }
+        var f = [UInt8](repeating: 0, count: classes * n)
+        for l in 0..<k {
+            let src = l * n, dst = owner[l] * n
+            for v in 0..<n where tissues[src + v] > 0 { f[dst + v] &+= tissues[src + v] }
+        }
+        fractions = f
+        fractionClasses = classes
     }
 
     /// Crops to the box of image values above `threshold` plus `margin` voxels.
@@ -160,6 +217,7 @@ public struct PreparedCase: Sendable {
         image = crop(image, zero: 0, blocks: 1)
         label = crop(label, zero: 0, blocks: 1)
         if tissueCount > 0 { tissues = crop(tissues, zero: 0, blocks: tissueCount) }
+        if fractionClasses > 0 { fractions = crop(fractions, zero: 0, blocks: fractionClasses) }
         dims = d
     }
 

@@ -19,6 +19,10 @@ public struct SegmentationTrainOptions: Sendable {
     public var patch = [96, 96, 96]
     public var learningRate = 1e-3
     public var weightDecay = 1e-5
+    /// What the loss compares with: "fractions" (each class's share of every voxel: partial volume, from
+    /// the case's tissue map when it has one, else the label map's one-hot maps interpolated onto the
+    /// model grid and into every patch) or "indices" (the largest of those shares, one class per voxel).
+    public var targets = "indices"
     /// "poly" (lr × (1 - epoch/epochs)^0.9, nnU-Net's) or "constant".
     public var schedule = "poly"
     public var seed: UInt64 = 518
@@ -48,7 +52,7 @@ public struct SegmentationTrainOptions: Sendable {
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
         let parts = [(try? e.encode(network)) ?? Data(), (try? e.encode(preprocessing)) ?? Data(), (try? e.encode(augmentation)) ?? Data()]
-        let t = "\(datalist ?? "")|\(trainList ?? "")|\(validationList ?? "")|\(epochs)|\(samplesPerCase)|\(batchSize)|\(patch)|\(learningRate)|\(weightDecay)|\(schedule)|\(seed)|\(validationFraction)|"
+        let t = "\(datalist ?? "")|\(trainList ?? "")|\(validationList ?? "")|\(epochs)|\(samplesPerCase)|\(batchSize)|\(patch)|\(learningRate)|\(weightDecay)|\(schedule)|\(seed)|\(validationFraction)|\(targets)|"
             + parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "|")
         return SHA256.hex(Array(t.utf8))
     }
@@ -149,11 +153,19 @@ public struct SegmentationTrainer: Sendable {
                 }
                 let grid = pre.grid(for: img)
                 let x = try pre.image(img, grid: grid)
-                let y = try pre.label(lab, grid: grid, classes: classes, path: c.label!)
+                // Training cases with fraction targets keep each class's share of every voxel.
+                let soft = crop && options.targets == "fractions"
+                let fractions = try pre.labelFractions(lab, grid: grid, classes: classes, path: c.label!)
+                let y = SegmentationPreprocessing.largestClass(fractions, classes: classes, count: grid.count)
                 var p = PreparedCase(id: c.id, dims: grid.dims, spacing: grid.spacing, image: x.floatValues, label: y, foreground: [], background: [])
-                if crop, let t = c.tissues, (options.augmentation.resynthesize ?? 0) > 0 {
+                let resynthesize = (options.augmentation.resynthesize ?? 0) > 0
+                if crop, let t = c.tissues, resynthesize || soft {
                     let (maps, k) = try Self.tissueFractions(t, grid: grid, threads: decodeThreads)
                     p.setTissues(maps, count: k)
+                    if soft { p.setClassFractionsFromTissues(classes: classes) }
+                    if !resynthesize { p.tissues = []; p.tissueCount = 0 }
+                } else if soft {
+                    p.setClassFractions(fractions, classes: classes)
                 }
                 if crop && pre.cropForeground {
                     p.cropForeground(threshold: Float(pre.cropThreshold), margin: grid.spacing.map { Int((pre.cropMarginMM / $0).rounded(.up)) })
@@ -205,6 +217,7 @@ public struct SegmentationTrainer: Sendable {
             throw .usage("--epochs, --batch-size, --samples-per-case and --lr must be positive")
         }
         guard ["last", "best"].contains(o.keep) else { throw .usage("--keep is last or best") }
+        guard ["fractions", "indices"].contains(o.targets) else { throw .usage("--targets is fractions or indices") }
         guard o.patch.count == 3, o.patch.allSatisfy({ $0 > 0 && $0 % div == 0 }) else {
             throw .usage("--patch needs three sizes that are multiples of \(div) (the product of the UNet strides)")
         }
@@ -255,22 +268,24 @@ public struct SegmentationTrainer: Sendable {
             let draws = Array((0..<(train.count * o.samplesPerCase))).shuffled(using: &order)
             let batches = stride(from: 0, to: draws.count, by: o.batchSize).map { Array(draws[$0..<min($0 + o.batchSize, draws.count)]) }
             let aug = o.augmentation, seed = o.seed, samples = o.samplesPerCase, scaling = o.preprocessing.intensity
-            let prefetch = Prefetcher<([Float], [UInt8], Int)>(count: batches.count) { k in
-                var x = [Float](), y = [UInt8]()
+            let soft = o.targets == "fractions"
+            let prefetch = Prefetcher<([Float], [UInt8], [Float], Int)>(count: batches.count) { k in
+                var x = [Float](), y = [UInt8](), f = [Float]()
                 x.reserveCapacity(batches[k].count * per)
-                y.reserveCapacity(batches[k].count * per)
+                if soft { f.reserveCapacity(batches[k].count * per * classes) } else { y.reserveCapacity(batches[k].count * per) }
                 for d in batches[k] {
                     var rng = SeededRandom(seed: seed ^ (UInt64(epoch) << 32) ^ UInt64(d) &* 0x9E3779B97F4A7C15)
-                    let p = aug.patch(train[d / samples], size: patch, intensity: scaling, rng: &rng)
+                    let p = aug.patch(train[d / samples], size: patch, intensity: scaling, fractions: soft, rng: &rng)
                     x += p.image
-                    y += p.label
+                    if soft { f += p.fractions } else { y += p.label }
                 }
-                return .success((x, y, batches[k].count))
+                return .success((x, y, f, batches[k].count))
             }
             var lossSum = 0.0, diceSum = 0.0, seen = 0
             for k in 0..<batches.count {
-                let (x, y, n) = try prefetch.batch(k)
-                let r = try model.trainStepSegment(x, labels: y, batch: n, shape: [1] + patch)
+                let (x, y, f, n) = try prefetch.batch(k)
+                let r = soft ? try model.trainStepSegment(x, fractions: f, batch: n, shape: [1] + patch)
+                    : try model.trainStepSegment(x, labels: y, batch: n, shape: [1] + patch)
                 guard r.loss.isFinite else { throw .io(path: out, reason: "training diverged (loss \(r.loss)) in epoch \(epoch + 1)") }
                 lossSum += Double(r.loss) * Double(n)
                 diceSum += Double(r.dice.dropFirst().reduce(0, +)) / Double(max(1, classes - 1)) * Double(n)
@@ -347,7 +362,8 @@ public struct SegmentationTrainer: Sendable {
             parameters: parameters, labels: labels, preprocessing: o.preprocessing, patch: o.patch, overlap: o.overlap, postprocessing: o.postprocessing,
             training: .init(epochs: o.epochs, epochsDone: state.epochsDone, samplesPerCase: o.samplesPerCase, batchSize: o.batchSize,
                             learningRate: o.learningRate, schedule: o.schedule, seed: o.seed, augmentation: o.augmentation, optimizer: "Adam (weight decay \(o.weightDecay))",
-                            loss: "DiceCE (softmax, one-hot, background included)", trainCases: train, validationCases: val, datalist: source,
+                            loss: o.targets == "fractions" ? "DiceCE (softmax, class fractions, background included)" : "DiceCE (softmax, one-hot, background included)",
+                            targets: o.targets, trainCases: train, validationCases: val, datalist: source,
                             dataChecksum: checksum, bestEpoch: state.bestEpoch, weights: o.keep, device: device, threads: threads, seconds: state.seconds, stoppedBy: stoppedBy),
             metrics: .init(bestValidationDice: state.bestDice, finalTrainLoss: state.history.last?.trainLoss, finalTrainDice: state.history.last?.trainDice),
             versions: ["dicomprep": DicomPrepVersion.string, "libtorch": torch])
