@@ -76,6 +76,8 @@ struct Train: ParsableCommand {
     var resynthesize = 0.0
     @Option(help: "Segment: maximum displacement (mm) of a smooth random non-linear warp per patch (control points every 48 mm; 0: none).")
     var warp = Self.segmentDefaults.augmentation.warp ?? 0
+    @Option(help: "Segment: largest share (0..<1) by which the layers within 15 mm outside the foreground (for a brain: CSF, skull, scalp) are stretched or squeezed along the distance to it, smoothly varied over each patch (0: off).")
+    var layerStretch = Self.segmentDefaults.augmentation.layerStretch ?? 0
     @Option(help: "Segment: UNet channels per level.") var channels = "16,32,64,128,256"
     @Option(help: "Segment: UNet strides between levels.") var strides = "2,2,2,2"
     @Option(help: "Segment: residual units per level.") var resUnits = Self.segmentDefaults.network.residualUnits
@@ -178,6 +180,8 @@ struct Train: ParsableCommand {
             o.augmentation.resynthesize = resynthesize
             guard warp >= 0 else { throw ValidationError("--warp is a displacement in mm (0 or more)") }
             o.augmentation.warp = warp
+            guard layerStretch >= 0, layerStretch < 1 else { throw ValidationError("--layer-stretch is a share in 0..<1") }
+            o.augmentation.layerStretch = layerStretch
         }
         o.network.channels = try Self.numbers(channels, "--channels").map { Int($0) }
         o.network.strides = try Self.numbers(strides, "--strides").map { Int($0) }
@@ -191,7 +195,8 @@ struct Train: ParsableCommand {
         o.validateEvery = validateEvery
         o.keep = keep   // SegmentationTrainer refuses anything but last or best
         o.maxMinutes = maxMinutes
-        o.targets = targets   // SegmentationTrainer refuses anything but fractions or indices
+        guard ["fractions", "indices"].contains(targets) else { throw ValidationError("--targets is fractions or indices") }
+        o.targets = targets
         return o
     }
 

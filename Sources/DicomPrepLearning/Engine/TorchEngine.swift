@@ -161,19 +161,7 @@ public final class TorchModel: @unchecked Sendable {
     /// `labels` (batch x spatial shape); returns the loss and the soft Dice per class.
     public func trainStepSegment(_ x: [Float], labels: [UInt8], batch: Int, shape: [Int]) throws(DicomPrepError) -> (loss: Float, dice: [Float]) {
         precondition(shape.count == 4 && x.count == batch * shape.reduce(1, *) && labels.count == batch * shape[1...].reduce(1, *))
-        var err = [CChar](repeating: 0, count: 1024)
-        var loss: Float = 0
-        var dice = [Float](repeating: 0, count: classes)
-        let rc = x.withUnsafeBufferPointer { xp in
-            labels.withUnsafeBufferPointer { yp in
-                dice.withUnsafeMutableBufferPointer { dp in
-                    engine.raw.train_step_segment!(handle, xp.baseAddress, yp.baseAddress, Int64(batch), Int64(shape[0]), Int64(shape[1]), Int64(shape[2]),
-                                                   Int64(shape[3]), &loss, dp.baseAddress, &err, err.count)
-                }
-            }
-        }
-        try check(rc, err, "segmentation training step")
-        return (loss, dice)
+        return try segmentStep(x, targets: labels, batch: batch, shape: shape, engine.raw.train_step_segment!)
     }
 
     /// One segmentation step against class fractions (partial volume) instead of indices: `targets` is
@@ -181,14 +169,22 @@ public final class TorchModel: @unchecked Sendable {
     /// cross-entropy against the fractions; one-hot fractions give `trainStepSegment`'s loss.
     public func trainStepSegment(_ x: [Float], fractions targets: [Float], batch: Int, shape: [Int]) throws(DicomPrepError) -> (loss: Float, dice: [Float]) {
         precondition(shape.count == 4 && x.count == batch * shape.reduce(1, *) && targets.count == batch * classes * shape[1...].reduce(1, *))
+        return try segmentStep(x, targets: targets, batch: batch, shape: shape, engine.raw.train_step_segment_soft!)
+    }
+
+    /// Runs one of the engine's segmentation steps (indices or fractions as targets).
+    private func segmentStep<T>(_ x: [Float], targets: [T], batch: Int, shape: [Int],
+                                _ step: (OpaquePointer?, UnsafePointer<Float>?, UnsafePointer<T>?, Int64, Int64, Int64, Int64, Int64,
+                                         UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafeMutablePointer<CChar>?, Int) -> Int32)
+        throws(DicomPrepError) -> (loss: Float, dice: [Float]) {
         var err = [CChar](repeating: 0, count: 1024)
         var loss: Float = 0
         var dice = [Float](repeating: 0, count: classes)
         let rc = x.withUnsafeBufferPointer { xp in
             targets.withUnsafeBufferPointer { yp in
                 dice.withUnsafeMutableBufferPointer { dp in
-                    engine.raw.train_step_segment_soft!(handle, xp.baseAddress, yp.baseAddress, Int64(batch), Int64(shape[0]), Int64(shape[1]),
-                                                        Int64(shape[2]), Int64(shape[3]), &loss, dp.baseAddress, &err, err.count)
+                    step(handle, xp.baseAddress, yp.baseAddress, Int64(batch), Int64(shape[0]), Int64(shape[1]), Int64(shape[2]), Int64(shape[3]),
+                         &loss, dp.baseAddress, &err, err.count)
                 }
             }
         }

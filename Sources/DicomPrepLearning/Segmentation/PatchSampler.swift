@@ -37,6 +37,17 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
     public var warp: Double? = 6
     /// Control point spacing of the warp (mm); nil (bundles made before it existed) means 48.
     public var warpControlMM: Double? = 48
+    /// Largest share by which what lies outside the foreground, within `layerBandMM` of it, is stretched or
+    /// squeezed along the distance to the foreground, per patch (a smooth random share in ±this over the
+    /// patch, on the warp's control grid): a voxel d mm out (counted from one voxel beyond the foreground, so
+    /// its edge stays) shows what lies f(d) = d (1 + s (1 - d/band)) mm out, so the layers around the object
+    /// (for a brain: the CSF, skull and scalp) thicken and thin while the object and its labels stay as they
+    /// are, and its distance to them stops being a cue. f rises with d and is positive for d > 0, so the
+    /// layers keep their order and nothing outside shows the object. nil (bundles made before it existed) or
+    /// 0: off.
+    public var layerStretch: Double?
+    /// Width (mm) of the band outside the foreground that `layerStretch` changes; nil means 15.
+    public var layerBandMM: Double?
 
     public init() {}
 
@@ -46,6 +57,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         a.rotateDegrees = 0; a.scaleRange = 0; a.flip = [0, 0, 0]; a.gamma = 0; a.biasField = 0; a.contrast = 0; a.noise = 0; a.lowResolution = 0
         a.resynthesize = 0
         a.warp = 0
+        a.layerStretch = 0
         return a
     }
 
@@ -61,6 +73,7 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         if lowResolution > 0 { n.append("low resolution p=\(lowResolution)") }
         if let p = resynthesize, p > 0 { n.append("random appearance from tissue maps p=\(p)") }
         if let w = warp, w > 0 { n.append("non-linear warp ≤\(w) mm (control points every \(warpControlMM ?? 48) mm)") }
+        if let l = layerStretch, l > 0 { n.append("layers outside the foreground stretched ±\(Int(l * 100))% within \(layerBandMM ?? 15) mm") }
         return n
     }
 
@@ -104,9 +117,13 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
         let n = nx * ny * nz
         let half = [Double(px - 1) / 2, Double(py - 1) / 2, Double(pz - 1) / 2]
         let field = RandomWarpField(size: size, spacing: sp, scale: s, maxMM: warp ?? 0, controlMM: warpControlMM ?? 48, rng: &rng)
+        let band = Float(layerBandMM ?? 15)
+        let stretch = c.outsideDistance.count == nx * ny * nz
+            ? RandomScalarField(size: size, spacing: sp, scale: s, amplitude: layerStretch ?? 0, controlMM: warpControlMM ?? 48, rng: &rng) : nil
         source.withUnsafeBufferPointer { img in
             c.label.withUnsafeBufferPointer { lab in
               c.fractions.withUnsafeBufferPointer { fr in
+               c.outsideDistance.withUnsafeBufferPointer { dist in
                 for i in 0..<px {
                     let di = Double(i) - half[0]
                     for j in 0..<py {
@@ -126,12 +143,23 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                             let x0 = min(Int(cx), nx - 2), y0 = min(Int(cy), ny - 2), z0 = min(Int(cz), nz - 2)
                             let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0)), fz = Float(cz - Double(z0))
                             let b = x0 + nx * (y0 + ny * z0), sy = nx, sz = nx * ny
-                            let c00 = img[b] + (img[b + 1] - img[b]) * fx
-                            let c10 = img[b + sy] + (img[b + sy + 1] - img[b + sy]) * fx
-                            let c01 = img[b + sz] + (img[b + sz + 1] - img[b + sz]) * fx
-                            let c11 = img[b + sz + sy] + (img[b + sz + sy + 1] - img[b + sz + sy]) * fx
-                            let c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy
-                            image[row + k] = c0 + (c1 - c0) * fz
+                            // The image is read where the layer stretch moves the point (labels stay where they are).
+                            var ib = b, gx = fx, gy = fy, gz = fz
+                            if let stretch {
+                                let m = Self.layerShift(dist, nx, ny, nz, sp, cx, cy, cz, x0, y0, z0, fx, fy, fz, band: band) { stretch.value(i, j, k) }
+                                if m != (0, 0, 0) {
+                                    let mx = min(max(cx + m.0, 0), Double(nx - 1)), my = min(max(cy + m.1, 0), Double(ny - 1)), mz = min(max(cz + m.2, 0), Double(nz - 1))
+                                    let a0 = min(Int(mx), nx - 2), a1 = min(Int(my), ny - 2), a2 = min(Int(mz), nz - 2)
+                                    ib = a0 + nx * (a1 + ny * a2)
+                                    gx = Float(mx - Double(a0)); gy = Float(my - Double(a1)); gz = Float(mz - Double(a2))
+                                }
+                            }
+                            let c00 = img[ib] + (img[ib + 1] - img[ib]) * gx
+                            let c10 = img[ib + sy] + (img[ib + sy + 1] - img[ib + sy]) * gx
+                            let c01 = img[ib + sz] + (img[ib + sz + 1] - img[ib + sz]) * gx
+                            let c11 = img[ib + sz + sy] + (img[ib + sz + sy + 1] - img[ib + sz + sy]) * gx
+                            let c0 = c00 + (c10 - c00) * gy, c1 = c01 + (c11 - c01) * gy
+                            image[row + k] = c0 + (c1 - c0) * gz
                             if soft {
                                 for cl in 0..<classCount {
                                     fractions[cl * per + row + k] = Self.trilinear(fr, cl * n + b, sy, sz, fx, fy, fz) / 255
@@ -142,11 +170,47 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
                         }
                     }
                 }
+               }
               }
             }
         }
         intensity(&image, size: size, rng: &rng)
         return (image, label, fractions)
+    }
+
+    /// The move (source voxels along x, y, z) of a source point by `layerStretch`. The point is (cx, cy, cz),
+    /// in the cell at (x0, y0, z0) with fractions (fx, fy, fz). Its distance outside the foreground, d, is
+    /// the distance map interpolated there less one voxel along the normal (the map measures to the nearest
+    /// foreground voxel's centre, and the image's edge ramps over the voxel beyond it), so the foreground and
+    /// its own edge do not move. A point d mm out moves to f(d) = d (1 + share (1 - d/band)) mm out
+    /// along the distance's gradient (central differences at the nearest voxel); none inside or beyond the
+    /// band. `share` is asked only there.
+    @inline(__always)
+    static func layerShift(_ dist: UnsafeBufferPointer<Float>, _ nx: Int, _ ny: Int, _ nz: Int, _ sp: [Double],
+                           _ cx: Double, _ cy: Double, _ cz: Double, _ x0: Int, _ y0: Int, _ z0: Int, _ fx: Float, _ fy: Float, _ fz: Float,
+                           band: Float, share: () -> Float) -> (Double, Double, Double) {
+        let sy = nx, sz = nx * ny
+        let b = x0 + nx * (y0 + ny * z0)
+        // Cheap rejection: the cell's corners all inside the foreground or all beyond the band (and a voxel).
+        let lo = min(min(min(dist[b], dist[b + 1]), min(dist[b + sy], dist[b + sy + 1])), min(min(dist[b + sz], dist[b + sz + 1]), min(dist[b + sz + sy], dist[b + sz + sy + 1])))
+        let hi = max(max(max(dist[b], dist[b + 1]), max(dist[b + sy], dist[b + sy + 1])), max(max(dist[b + sz], dist[b + sz + 1]), max(dist[b + sz + sy], dist[b + sz + sy + 1])))
+        guard hi > 0, Double(lo) < Double(band) + max(sp[0], sp[1], sp[2]) else { return (0, 0, 0) }
+        let i = Int(cx.rounded()), j = Int(cy.rounded()), k = Int(cz.rounded())
+        guard i > 0, j > 0, k > 0, i < nx - 1, j < ny - 1, k < nz - 1 else { return (0, 0, 0) }
+        let v = i + nx * (j + ny * k)
+        let gx = Double(dist[v + 1] - dist[v - 1]) / (2 * sp[0]), gy = Double(dist[v + sy] - dist[v - sy]) / (2 * sp[1])
+        let gz = Double(dist[v + sz] - dist[v - sz]) / (2 * sp[2])
+        let norm = (gx * gx + gy * gy + gz * gz).squareRoot()
+        guard norm > 1e-6 else { return (0, 0, 0) }
+        let ux = gx / norm, uy = gy / norm, uz = gz / norm
+        let voxel = abs(ux) * sp[0] + abs(uy) * sp[1] + abs(uz) * sp[2]
+        let c00 = dist[b] + (dist[b + 1] - dist[b]) * fx, c10 = dist[b + sy] + (dist[b + sy + 1] - dist[b + sy]) * fx
+        let c01 = dist[b + sz] + (dist[b + sz + 1] - dist[b + sz]) * fx, c11 = dist[b + sz + sy] + (dist[b + sz + sy + 1] - dist[b + sz + sy]) * fx
+        let c0 = c00 + (c10 - c00) * fy, c1 = c01 + (c11 - c01) * fy
+        let d = Double(c0 + (c1 - c0) * fz) - voxel
+        guard d > 0, d < Double(band) else { return (0, 0, 0) }
+        let move = Double(share()) * d * (1 - d / Double(band))
+        return (move * ux / sp[0], move * uy / sp[1], move * uz / sp[2])
     }
 
     /// Trilinear interpolation of bytes at base index `b` (strides 1, `sy`, `sz`).
@@ -290,6 +354,39 @@ struct RandomWarpField {
         let a = ((x0 * ny + j) * nz + k) * 3, b = a + ny * nz * 3
         return table.withUnsafeBufferPointer { t in
             (t[a] + (t[b] - t[a]) * tx, t[a + 1] + (t[b + 1] - t[a + 1]) * tx, t[a + 2] + (t[b + 2] - t[a + 2]) * tx)
+        }
+    }
+}
+
+/// A smooth random value in ±amplitude over a patch: uniform random values on a control grid with one
+/// point every `controlMM` or closer (at least 3 per axis), interpolated trilinearly.
+struct RandomScalarField {
+    let g: [Int]
+    let step: [Double]
+    let values: [Float]
+
+    /// nil when there is nothing to vary (amplitude 0).
+    init?(size: [Int], spacing: [Double], scale: Double, amplitude: Double, controlMM: Double, rng: inout SeededRandom) {
+        guard amplitude > 0 else { return nil }
+        let extent = (0..<3).map { Double(size[$0]) * spacing[$0] * scale }
+        let g = (0..<3).map { max(3, Int((extent[$0] / controlMM).rounded(.up)) + 1) }
+        self.g = g
+        step = (0..<3).map { Double(g[$0] - 1) / Double(max(size[$0] - 1, 1)) }
+        var v = [Float](repeating: 0, count: g[0] * g[1] * g[2])
+        for i in v.indices { v[i] = Float((rng.unit() * 2 - 1) * amplitude) }
+        values = v
+    }
+
+    @inline(__always) func value(_ i: Int, _ j: Int, _ k: Int) -> Float {
+        let px = Double(i) * step[0], py = Double(j) * step[1], pz = Double(k) * step[2]
+        let x0 = min(Int(px), g[0] - 2), y0 = min(Int(py), g[1] - 2), z0 = min(Int(pz), g[2] - 2)
+        let tx = Float(px - Double(x0)), ty = Float(py - Double(y0)), tz = Float(pz - Double(z0))
+        let b = x0 + g[0] * (y0 + g[1] * z0), sy = g[0], sz = g[0] * g[1]
+        return values.withUnsafeBufferPointer { v in
+            let c00 = v[b] + (v[b + 1] - v[b]) * tx, c10 = v[b + sy] + (v[b + sy + 1] - v[b + sy]) * tx
+            let c01 = v[b + sz] + (v[b + sz + 1] - v[b + sz]) * tx, c11 = v[b + sz + sy] + (v[b + sz + sy + 1] - v[b + sz + sy]) * tx
+            let c0 = c00 + (c10 - c00) * ty, c1 = c01 + (c11 - c01) * ty
+            return c0 + (c1 - c0) * tz
         }
     }
 }

@@ -104,6 +104,9 @@ public struct PreparedCase: Sendable {
     /// blocks of `image.count`, each voxel's summing to 255; empty when training on class indices.
     public var fractions: [UInt8] = []
     public var fractionClasses = 0
+    /// Distance (mm) from every voxel to the nearest foreground voxel (0 on it), for the augmentation that
+    /// stretches the layers around the foreground; empty when it is off.
+    public var outsideDistance: [Float] = []
 
     /// A case already on its model grid (x fastest); `indexVoxels()` fills the patch-centre pools.
     public init(id: String, dims: [Int], spacing: [Double], image: [Float], label: [UInt8], foreground: [Int32] = [], background: [Int32] = []) {
@@ -219,6 +222,12 @@ public struct PreparedCase: Sendable {
         if tissueCount > 0 { tissues = crop(tissues, zero: 0, blocks: tissueCount) }
         if fractionClasses > 0 { fractions = crop(fractions, zero: 0, blocks: fractionClasses) }
         dims = d
+    }
+
+    /// Fills `outsideDistance` from the labels (exact Euclidean distance, spacing-aware).
+    public mutating func computeOutsideDistance() {
+        outsideDistance = DistanceTransform.squaredDistance(to: label.map { $0 > 0 }, dims: dims, spacing: spacing)
+            .map { $0.isFinite ? Float($0.squareRoot()) : 0 }
     }
 
     public mutating func indexVoxels() {

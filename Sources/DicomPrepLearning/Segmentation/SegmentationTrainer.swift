@@ -171,6 +171,7 @@ public struct SegmentationTrainer: Sendable {
                     p.cropForeground(threshold: Float(pre.cropThreshold), margin: grid.spacing.map { Int((pre.cropMarginMM / $0).rounded(.up)) })
                 }
                 p.indexVoxels()
+                if crop, (options.augmentation.layerStretch ?? 0) > 0 { p.computeOutsideDistance() }
                 out.withLock { $0[i] = p }
             } catch {
                 failure.withLock { $0 = $0 ?? error }
