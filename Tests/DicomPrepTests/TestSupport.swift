@@ -8,6 +8,11 @@ import XCTest
 
 /// Paths and helpers shared by the tests.
 enum TestSupport {
+    /// The libtorch engine, or a skip when it is not built.
+    static func torchEngine() throws -> TorchEngine {
+        do { return try TorchEngine.load() } catch { throw XCTSkip("torch engine not built (make torch): \(error)") }
+    }
+
     /// The repository root (two levels above this file's folder).
     static var repoRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -9,10 +9,6 @@ import XCTest
 /// Training, resuming, the model bundle, prediction on every kind of input, evaluation, and the
 /// cross-check of saved weights in PyTorch.
 final class ClassifierTests: XCTestCase {
-    func engine() throws -> TorchEngine {
-        do { return try TorchEngine.load() } catch { throw XCTSkip("torch engine not built (make torch): \(error)") }
-    }
-
     /// A small prepared dataset with manifests, made once.
     static let prepared: (root: URL, out: URL) = {
         let root = TestSupport.tempDir("clf-rsna")
@@ -49,7 +45,7 @@ final class ClassifierTests: XCTestCase {
     }
 
     func testTrainWritesACompleteValidBundle() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let run = TestSupport.tempDir("run")
         let meta = try Trainer(options: options(run, epochs: 3)).run()
         for f in ["model.pt", "last.pt", "metadata.json", "metrics.jsonl", "curves.svg", "checkpoint/state.json", "checkpoint/optimizer.pt"] {
@@ -67,7 +63,7 @@ final class ClassifierTests: XCTestCase {
     }
 
     func testResumeContinuesExactly() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let straight = TestSupport.tempDir("straight"), resumed = TestSupport.tempDir("resumed")
         _ = try Trainer(options: options(straight, epochs: 4)).run()
         _ = try Trainer(options: options(resumed, epochs: 2)).run()
@@ -90,7 +86,7 @@ final class ClassifierTests: XCTestCase {
     }
 
     func testPredictOnManifestDatasetRawFoldersAndAveraging() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let run1 = TestSupport.tempDir("p1"), run2 = TestSupport.tempDir("p2")
         _ = try Trainer(options: options(run1, epochs: 2)).run()
         var o2 = options(run2, epochs: 2)
@@ -145,7 +141,7 @@ final class ClassifierTests: XCTestCase {
 
     /// `train --folds` trains every fold of `manifest split --folds K` in one command.
     func testKFoldTrainingFromTheCommandLine() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let exe = try TestSupport.executable()
         let p = Self.prepared
         let folds = TestSupport.tempDir("folds")
@@ -187,7 +183,7 @@ final class ClassifierTests: XCTestCase {
     /// The saved state dict loads with strict=True into a PyTorch (and, when installed, MONAI) ResNet and
     /// gives the same logits.
     func testWeightsLoadInPyTorchWithTheSameLogits() throws {
-        let e = try engine()
+        let e = try TestSupport.torchEngine()
         let (rc, _) = try TestSupport.run(TestSupport.python, ["-c", "import torch, numpy"])
         guard rc == 0 else { throw XCTSkip("/usr/bin/python3 cannot import torch (Debian python3-torch)") }
         for (arch, shape) in [("resnet10", [16, 32, 32]), ("resnet-small", [12, 24, 24])] {

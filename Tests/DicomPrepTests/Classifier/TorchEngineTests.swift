@@ -8,12 +8,8 @@ import XCTest
 
 /// The libtorch engine: MONAI's ResNet structure, training steps, saving and loading.
 final class TorchEngineTests: XCTestCase {
-    func engine() throws -> TorchEngine {
-        do { return try TorchEngine.load() } catch { throw XCTSkip("torch engine not built (make torch): \(error)") }
-    }
-
     func testResNet10HasMONAIsParametersAndKeys() throws {
-        let e = try engine()
+        let e = try TestSupport.torchEngine()
         let m = try e.makeModel(architecture: "resnet10")
         XCTAssertEqual(m.parameterCount, 14_356_929, "monai.networks.nets.resnet10(spatial_dims=3, n_input_channels=1, num_classes=1)")
         let keys = m.stateKeys
@@ -26,7 +22,7 @@ final class TorchEngineTests: XCTestCase {
     }
 
     func testTrainingLowersTheLossAndWeightsRoundTrip() throws {
-        let e = try engine()
+        let e = try TestSupport.torchEngine()
         e.manualSeed(1)
         let m = try e.makeModel(architecture: "resnet-small")
         try m.configureAdam(learningRate: 1e-3)

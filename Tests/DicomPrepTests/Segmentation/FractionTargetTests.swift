@@ -7,12 +7,8 @@ import XCTest
 /// Training against class fractions (partial volume) instead of class indices: the loss, where the
 /// fractions come from (tissue maps, or the label map interpolated) and how patches carry them.
 final class FractionTargetTests: XCTestCase {
-    func engine() throws -> TorchEngine {
-        do { return try TorchEngine.load() } catch { throw XCTSkip("torch engine not built (make torch): \(error)") }
-    }
-
     func testOneHotFractionsGiveTheIndexLossAndFractionsAreChecked() throws {
-        let e = try engine()
+        let e = try TestSupport.torchEngine()
         e.setThreads(2)
         let shape = [1, 16, 16, 16], n = 16 * 16 * 16
         var rng = SeededRandom(seed: 5)
@@ -146,7 +142,7 @@ final class FractionTargetTests: XCTestCase {
     }
 
     func testTrainingAgainstFractionsLearnsAndRecordsIt() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let dir = TestSupport.tempDir()
         let list = try SegmentationTests.blobDataset(dir, cases: 8)
         var o = SegmentationTests.tinyOptions(list, out: dir.appendingPathComponent("run").path)

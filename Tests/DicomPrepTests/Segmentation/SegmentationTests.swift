@@ -9,12 +9,8 @@ import XCTest
 /// The segmentation engine: MONAI's UNet, the trainer on tiny shapes, sliding-window inference, masks on
 /// the input's own grid, the Decathlon datalist, the metrics and the reports' schemas.
 final class SegmentationTests: XCTestCase {
-    func engine() throws -> TorchEngine {
-        do { return try TorchEngine.load() } catch { throw XCTSkip("torch engine not built (make torch): \(error)") }
-    }
-
     func testUNetHasMONAIsParametersAndKeys() throws {
-        let e = try engine()
+        let e = try TestSupport.torchEngine()
         let m = try e.makeUNet(outChannels: 2, channels: [16, 32, 64, 128, 256], strides: [2, 2, 2, 2])
         // monai.networks.nets.UNet(spatial_dims=3, in_channels=1, out_channels=2, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2)
         XCTAssertEqual(m.parameterCount, 4_806_481)
@@ -83,7 +79,7 @@ final class SegmentationTests: XCTestCase {
     }
 
     func testTrainingOnTinyShapesSegmentsHeldOutBlobsAndResumes() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let dir = TestSupport.tempDir()
         let list = try Self.blobDataset(dir, cases: 8)
         let run = dir.appendingPathComponent("run").path
@@ -220,7 +216,7 @@ final class SegmentationTests: XCTestCase {
     }
 
     func testMasksForAnObliqueDICOMSeriesOverlayTheConvertedImage() throws {
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let dir = TestSupport.tempDir()
         let list = try Self.blobDataset(dir, cases: 4)
         let run = dir.appendingPathComponent("run").path
@@ -582,7 +578,7 @@ final class SegmentationTests: XCTestCase {
         let dc = SegmentationMetrics.dice(classical.floatValues.map { $0 > 0 }, bet)
         XCTAssertGreaterThan(dc, 0.9, "classical strip on Colin27 vs BET")
         // The U-Net path on a real head: a tiny model trained on blobs still writes a mask on Colin27's own grid.
-        _ = try engine()
+        _ = try TestSupport.torchEngine()
         let dir = TestSupport.tempDir()
         let list = try Self.blobDataset(dir, cases: 4)
         var o = Self.tinyOptions(list, out: dir.appendingPathComponent("run").path)
