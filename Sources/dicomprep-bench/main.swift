@@ -2,7 +2,7 @@
 //   dicomprep-bench gzip LEVEL THREADS FILE...   compress files in memory as dicomprep does; print seconds and bytes
 //   dicomprep-bench compare REPORT DCM2NIIX_DIR   match outputs by SeriesNumber and compare voxel by voxel in world space
 //   dicomprep-bench torch ARCH D H W BATCH STEPS THREADS   training samples/s and inference ms/case (libtorch engine)
-//   dicomprep-bench unet X Y Z BATCH STEPS THREADS          UNet training s/step (Dice + CE) and inference ms/window
+//   dicomprep-bench unet X Y Z BATCH STEPS THREADS [PREC]   UNet training s/step (Dice + CE; PREC float32 or bfloat16) and inference ms/window
 //   dicomprep-bench patch X Y Z COUNT                       ms per augmented training patch (one thread), from a 160x192x160 case
 import DicomPrepCore
 import DicomPrepConvert
@@ -68,13 +68,14 @@ case "torch":
     print(String(format: "%.3f %.1f", train, infer))
 case "unet":
     // MONAI's UNet (16..256, strides 2, 2 residual units, instance norm, 2 classes): Dice + CE steps and sliding-window-size inference.
-    guard args.count == 8, let x = Int(args[2]), let y = Int(args[3]), let z = Int(args[4]), let batch = Int(args[5]),
-          let steps = Int(args[6]), let threads = Int(args[7]) else { fail("usage: unet X Y Z BATCH STEPS THREADS") }
+    guard args.count == 8 || args.count == 9, let x = Int(args[2]), let y = Int(args[3]), let z = Int(args[4]), let batch = Int(args[5]),
+          let steps = Int(args[6]), let threads = Int(args[7]) else { fail("usage: unet X Y Z BATCH STEPS THREADS [float32|bfloat16]") }
     let engine = try TorchEngine.load()
     engine.setThreads(threads)
     engine.manualSeed(0)
     let model = try engine.makeUNet(outChannels: 2, channels: [16, 32, 64, 128, 256], strides: [2, 2, 2, 2])
     try model.configureAdam(learningRate: 1e-3)
+    try model.setPrecision(args.count == 9 ? args[8] : "float32")
     let shape = [1, x, y, z], n = shape.reduce(1, *)
     var rng = SeededRandom(seed: 1)
     let img = (0..<(batch * n)).map { _ in Float(rng.unit()) }

@@ -90,6 +90,8 @@ struct Train: ParsableCommand {
     @Option(help: "Segment: stop after the epoch that would exceed this many minutes of training.") var maxMinutes: Double?
     @Option(help: "Segment: what the loss compares with: fractions (each class's share of every voxel: partial volume from the datalist's tissue maps, else from the label map interpolated onto the model grid) or indices (one class per voxel).")
     var targets = Self.segmentDefaults.targets
+    @Option(help: "Segment: compute precision of the training steps: float32, bfloat16 (mixed precision: the forward pass's convolutions in bfloat16, weights, gradients, Adam and the loss float32) or auto (bfloat16 on a CPU with native bfloat16, AVX512-BF16 or AMX, else float32). Validation and predict run in float32.")
+    var precision = Self.segmentDefaults.precision
 
     /// The library's defaults, the one place they are set; the options and help texts take theirs from them.
     static let classifyDefaults = TrainOptions(trainManifest: "", validationManifest: "", outputDir: "")
@@ -197,6 +199,8 @@ struct Train: ParsableCommand {
         o.maxMinutes = maxMinutes
         guard ["fractions", "indices"].contains(targets) else { throw ValidationError("--targets is fractions or indices") }
         o.targets = targets
+        guard ["float32", "bfloat16", "auto"].contains(precision) else { throw ValidationError("--precision is float32, bfloat16 or auto") }
+        o.precision = precision
         return o
     }
 

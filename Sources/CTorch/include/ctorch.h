@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#define CTORCH_API_VERSION 3
+#define CTORCH_API_VERSION 4
 
 typedef struct ctorch_model ctorch_model;
 
@@ -59,6 +59,9 @@ typedef struct {
      * floats in 0...1, each voxel's summing to 1 (partial volume); Dice and cross-entropy against them. */
     int (*train_step_segment_soft)(ctorch_model *m, const float *x, const float *targets, int64_t batch, int64_t channels, int64_t d,
                                    int64_t h, int64_t w, float *loss_out, float *dice_out, char *err, size_t errcap);
+    /* Compute precision of the segmentation training steps: "float32" (the default) or "bfloat16" (mixed
+     * precision on the CPU: the forward pass under autocast, the weights, gradients, optimiser and loss float32). */
+    int (*set_precision)(ctorch_model *m, const char *precision, char *err, size_t errcap);
 } ctorch_api;
 
 /* Opens the engine library at path and returns its function table, or NULL with err set. */

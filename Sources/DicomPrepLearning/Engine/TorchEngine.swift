@@ -120,6 +120,14 @@ public final class TorchModel: @unchecked Sendable {
         try check(engine.raw.configure_adam!(handle, learningRate, weightDecay, &err, err.count), err, "configuring Adam")
     }
 
+    /// Compute precision of the segmentation training steps: "float32" or "bfloat16" (mixed precision on the
+    /// CPU: the forward pass in bfloat16 where libtorch's autocast allows, the weights, gradients, Adam and
+    /// the loss in float32). Prediction is float32 either way.
+    public func setPrecision(_ precision: String) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 512)
+        try check(engine.raw.set_precision!(handle, precision, &err, err.count), err, "setting the precision")
+    }
+
     public func setLearningRate(_ lr: Double) throws(DicomPrepError) {
         var err = [CChar](repeating: 0, count: 512)
         try check(engine.raw.set_learning_rate!(handle, lr, &err, err.count), err, "setting the learning rate")

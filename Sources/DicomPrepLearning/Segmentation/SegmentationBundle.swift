@@ -87,6 +87,9 @@ public struct SegmentationMetadata: Codable, Sendable, Equatable {
         /// (each class's share of the voxel: partial volume from tissue maps or from the interpolated label
         /// map); nil in bundles made before the choice existed (indices).
         public var targets: String?
+        /// Compute precision of the training steps, "float32" or "bfloat16" (mixed precision); nil in bundles
+        /// made before the choice existed (float32).
+        public var precision: String?
         public var trainCases: Int
         public var validationCases: Int
         public var datalist: String

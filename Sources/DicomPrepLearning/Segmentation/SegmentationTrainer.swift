@@ -23,6 +23,11 @@ public struct SegmentationTrainOptions: Sendable {
     /// the case's tissue map when it has one, else the label map's one-hot maps interpolated onto the
     /// model grid and into every patch) or "indices" (the largest of those shares, one class per voxel).
     public var targets = "indices"
+    /// Compute precision of the training steps: "float32", "bfloat16" (mixed precision: the forward pass's
+    /// convolutions in bfloat16 on oneDNN, weights, gradients, Adam and the loss in float32) or "auto"
+    /// (bfloat16 on a CPU with native bfloat16 arithmetic, AVX512-BF16 or AMX, else float32). Validation and
+    /// prediction run in float32 either way.
+    public var precision = "float32"
     /// "poly" (lr × (1 - epoch/epochs)^0.9, nnU-Net's) or "constant".
     public var schedule = "poly"
     public var seed: UInt64 = 518
@@ -52,7 +57,7 @@ public struct SegmentationTrainOptions: Sendable {
         let e = JSONEncoder()
         e.outputFormatting = .sortedKeys
         let parts = [(try? e.encode(network)) ?? Data(), (try? e.encode(preprocessing)) ?? Data(), (try? e.encode(augmentation)) ?? Data()]
-        let t = "\(datalist ?? "")|\(trainList ?? "")|\(validationList ?? "")|\(epochs)|\(samplesPerCase)|\(batchSize)|\(patch)|\(learningRate)|\(weightDecay)|\(schedule)|\(seed)|\(validationFraction)|\(targets)|"
+        let t = "\(datalist ?? "")|\(trainList ?? "")|\(validationList ?? "")|\(epochs)|\(samplesPerCase)|\(batchSize)|\(patch)|\(learningRate)|\(weightDecay)|\(schedule)|\(seed)|\(validationFraction)|\(targets)|\(precision)|"
             + parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "|")
         return SHA256.hex(Array(t.utf8))
     }
@@ -240,6 +245,8 @@ public struct SegmentationTrainer: Sendable {
         let model = try engine.makeUNet(inChannels: 1, outChannels: classes, channels: net.channels, strides: net.strides,
                                         residualUnits: net.residualUnits, norm: net.norm, device: device)
         try model.configureAdam(learningRate: o.learningRate, weightDecay: o.weightDecay)
+        let precision = try Self.resolvePrecision(o.precision, device: device)
+        try model.setPrecision(precision)
 
         let out = o.outputDir
         let checkpoint = try TrainingCheckpoint.open(out)
@@ -326,7 +333,7 @@ public struct SegmentationTrainer: Sendable {
             state.seconds += m.seconds
             try checkpoint.save(state, history: state.history, model: model)
             try AtomicFile.write(text: CurvesPlot.segmentationSVG(state.history), to: out + "/curves.svg")
-            let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount,
+            let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount, precision: precision,
                                 device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: "running")
             try JSONOutput.write(meta, to: out + "/metadata.json")
             onEvent(.epoch(m, best: better))
@@ -337,7 +344,7 @@ public struct SegmentationTrainer: Sendable {
         } else if o.keep == "last" || !FileManager.default.fileExists(atPath: out + "/model.pt") {
             try model.saveWeights(to: out + "/model.pt")
         }
-        let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount,
+        let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount, precision: precision,
                             device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: stoppedBy)
         try JSONOutput.write(meta, to: out + "/metadata.json")
         return meta
@@ -355,8 +362,29 @@ public struct SegmentationTrainer: Sendable {
         return SHA256.hex(Array(lines.sorted().joined(separator: "\n").utf8))
     }
 
-    func metadata(state: State, net: UNetConfig, labels: [String: String], train: Int, val: Int, source: String, parameters: Int, device: String,
-                  threads: Int, checksum: String, torch: String, stoppedBy: String) -> SegmentationMetadata {
+    /// The precision a run uses: "auto" becomes bfloat16 on a CPU whose flags (Linux /proc/cpuinfo) show
+    /// native bfloat16 arithmetic (avx512_bf16 or amx_bf16), where oneDNN's bfloat16 convolutions are
+    /// fast; elsewhere (emulated bfloat16 is slower than float32) and on other devices, float32.
+    static func resolvePrecision(_ requested: String, device: String, cpuFlags: Set<String>? = nil) throws(DicomPrepError) -> String {
+        switch requested {
+        case "float32", "bfloat16": return requested
+        case "auto":
+            guard device == "cpu" else { return "float32" }
+            let flags = cpuFlags ?? Self.cpuFlags()
+            return flags.contains("avx512_bf16") || flags.contains("amx_bf16") ? "bfloat16" : "float32"
+        default: throw .usage("precision is float32, bfloat16 or auto, not '\(requested)'")
+        }
+    }
+
+    static func cpuFlags() -> Set<String> {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+
+    func metadata(state: State, net: UNetConfig, labels: [String: String], train: Int, val: Int, source: String, parameters: Int, precision: String,
+                  device: String, threads: Int, checksum: String, torch: String, stoppedBy: String) -> SegmentationMetadata {
         let o = options
         return SegmentationMetadata(
             name: "dicomprep-unet-" + (labels.sorted { $0.key < $1.key }.last?.value ?? "segment"), created: isoNow(), network: net, monai: net.monai,
@@ -364,7 +392,7 @@ public struct SegmentationTrainer: Sendable {
             training: .init(epochs: o.epochs, epochsDone: state.epochsDone, samplesPerCase: o.samplesPerCase, batchSize: o.batchSize,
                             learningRate: o.learningRate, schedule: o.schedule, seed: o.seed, augmentation: o.augmentation, optimizer: "Adam (weight decay \(o.weightDecay))",
                             loss: o.targets == "fractions" ? "DiceCE (softmax, class fractions, background included)" : "DiceCE (softmax, one-hot, background included)",
-                            targets: o.targets, trainCases: train, validationCases: val, datalist: source,
+                            targets: o.targets, precision: precision, trainCases: train, validationCases: val, datalist: source,
                             dataChecksum: checksum, bestEpoch: state.bestEpoch, weights: o.keep, device: device, threads: threads, seconds: state.seconds, stoppedBy: stoppedBy),
             metrics: .init(bestValidationDice: state.bestDice, finalTrainLoss: state.history.last?.trainLoss, finalTrainDice: state.history.last?.trainDice),
             versions: ["dicomprep": DicomPrepVersion.string, "libtorch": torch])
