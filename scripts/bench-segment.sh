@@ -27,12 +27,12 @@ if [ "$REUSE" = 0 ]; then
   "$BIN" synth heads "$OUT/heads" --train 24 --test 8 --seed 7
   echo "== training ($MINUTES min budget)"
   /usr/bin/time -v -o "$OUT/train.time" "$BIN" train --task segment --datalist "$OUT/heads/dataset.json" -o "$OUT/run" \
-    --epochs 40 --validate-every 4 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
+    --epochs 100 --validate-every 4 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
 fi
 rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$OUT/qc"
-read -r TRAIN_MIN EPOCHS BEST WEIGHTS BATCH < <(py -c "
+read -r TRAIN_MIN EPOCHS BEST WEIGHTS BATCH PREC < <(py -c "
 import json; t=json.load(open('$OUT/run/metadata.json'))['training']
-print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best', t['batchSize'])")
+print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best', t['batchSize'], t.get('precision') or 'float32')")
 
 echo "== dicomprep on the DICOM test heads and on Colin27"
 mkdir -p "$OUT/colin/truth" "$OUT/colin/image"
@@ -95,11 +95,11 @@ fi
 
 echo "== UNet training step: dicomprep engine vs MONAI in PyTorch"
 STEP_ROWS=""
-for cfg in "96 96 96 1 3" "96 96 96 2 3" "64 64 64 4 4"; do
+for cfg in "96 96 96 1 3 float32" "96 96 96 1 3 bfloat16" "96 96 96 2 3 float32" "64 64 64 4 4 float32"; do
   set -- $cfg
-  ours=$("$HELPER" unet "$1" "$2" "$3" "$4" "$5" "$CORES")
-  theirs=$(.venv-monai/bin/python Tests/python/bench_unet_step.py "$1" "$2" "$3" "$4" "$5" "$CORES" 2>/dev/null || echo "n/a n/a")
-  STEP_ROWS="$STEP_ROWS| patch $1×$2×$3, batch $4 | $(echo "$ours" | cut -d' ' -f1) | $(echo "$theirs" | cut -d' ' -f1) | $(echo "$ours" | cut -d' ' -f2) | $(echo "$theirs" | cut -d' ' -f2) |
+  ours=$("$HELPER" unet "$1" "$2" "$3" "$4" "$5" "$CORES" "$6")
+  theirs=$(.venv-monai/bin/python Tests/python/bench_unet_step.py "$1" "$2" "$3" "$4" "$5" "$CORES" "$6" 2>/dev/null || echo "n/a n/a")
+  STEP_ROWS="$STEP_ROWS| patch $1×$2×$3, batch $4, $6 | $(echo "$ours" | cut -d' ' -f1) | $(echo "$theirs" | cut -d' ' -f1) | $(echo "$ours" | cut -d' ' -f2) | $(echo "$theirs" | cut -d' ' -f2) |
 "
 done
 
@@ -109,7 +109,7 @@ SECTION="$OUT/section.md"
   echo
   echo "Produced by \`scripts/bench-segment.sh\` (part of \`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'). dicomprep's U-Net"
   echo "(MONAI's UNet 16–256, 2 residual units; 96³ patches at 2 mm) trained only on \`synth heads\` (24 heads: 19 training,"
-  echo "5 validation; T1-like, T2-like and random contrasts; batch $BATCH) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; model.pt: the $WEIGHTS epoch's weights, best validation Dice at epoch $BEST),"
+  echo "5 validation; T1-like, T2-like and random contrasts; batch $BATCH, $PREC steps) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; model.pt: the $WEIGHTS epoch's weights, best validation Dice at epoch $BEST),"
   echo "then \`predict\` on the 8 synthetic DICOM test heads (T1-like; 2 each axial, sagittal, coronal, oblique) and on Colin27"
   echo "(Debian mricron-data: a real 1 mm T1 head with skull), scored against the exact synthetic masks and against Colin27's"
   echo "BET extraction (BET is a reference, not the truth). Seconds are wall time per head on the same $CORES cores: dicomprep"

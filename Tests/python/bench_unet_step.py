@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The same UNet training step and inference as `dicomprep-bench unet`, in PyTorch with MONAI's UNet and
-DiceCELoss: prints seconds per training step and inference ms per window.
-usage: bench_unet_step.py X Y Z BATCH STEPS THREADS"""
+DiceCELoss: prints seconds per training step and inference ms per window. PRECISION bfloat16 runs the
+training forward pass under torch.autocast("cpu", bfloat16), as the engine's --precision bfloat16 does.
+usage: bench_unet_step.py X Y Z BATCH STEPS THREADS [float32|bfloat16]"""
 import sys
 import time
 
@@ -12,6 +13,7 @@ from monai.networks.nets import UNet
 
 def main():
     x, y, z, batch, steps, threads = (int(v) for v in sys.argv[1:7])
+    mixed = len(sys.argv) > 7 and sys.argv[7] == "bfloat16"
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = UNet(spatial_dims=3, in_channels=1, out_channels=2, channels=(16, 32, 64, 128, 256), strides=(2, 2, 2, 2), num_res_units=2)
@@ -23,7 +25,9 @@ def main():
     def step():
         net.train()
         opt.zero_grad()
-        loss = loss_fn(net(img), lab)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mixed):
+            out = net(img)
+        loss = loss_fn(out.float(), lab)
         loss.backward()
         opt.step()
 

@@ -26,8 +26,9 @@ public struct SegmentationTrainOptions: Sendable {
     /// Compute precision of the training steps: "float32", "bfloat16" (mixed precision: the forward pass's
     /// convolutions in bfloat16 on oneDNN, weights, gradients, Adam and the loss in float32) or "auto"
     /// (bfloat16 on a CPU with native bfloat16 arithmetic, AVX512-BF16 or AMX, else float32). Validation and
-    /// prediction run in float32 either way.
-    public var precision = "float32"
+    /// prediction run in float32 either way. The default is auto: on the bench's CPU (AVX512-BF16) a 96³ step
+    /// takes 0.33 s against 0.43 in float32, and within the same budget the model scored higher (README).
+    public var precision = "auto"
     /// "poly" (lr × (1 - epoch/epochs)^0.9, nnU-Net's) or "constant".
     public var schedule = "poly"
     public var seed: UInt64 = 518
