@@ -17,7 +17,8 @@ struct Train: ParsableCommand {
         The segmenter is MONAI's UNet (same parameter names; model.pt loads with strict=True), trained on random patches \
         (--patch, positive/negative centres, rotation/scale/flip/gamma/bias/noise/resolution augmentation) of images \
         scaled (--intensity) and resampled to RAS at --spacing, with Dice + cross-entropy against each class's share of every \
-        voxel (--targets fractions: partial volume from the datalist's "tissues" maps, else the label map interpolated) and Adam; validation Dice by \
+        voxel (--targets fractions: partial volume from the datalist's "tissues" maps, else the label map interpolated) and Adam \
+        (--precision auto: bfloat16 mixed precision on CPUs with native bfloat16); validation Dice by \
         sliding window every --validate-every epochs; model.pt holds the last weights (--keep best: the best validation \
         Dice's; best.pt either way); --max-minutes bounds the training time.
         RUNDIR gets model.pt (best validation AUROC; a state dict that loads in PyTorch/MONAI), last.pt, metadata.json, \

@@ -143,11 +143,8 @@ final class FractionTargetTests: XCTestCase {
 
     func testTrainingAgainstFractionsLearnsAndRecordsIt() throws {
         _ = try TestSupport.torchEngine()
-        let dir = TestSupport.tempDir()
-        let list = try SegmentationTests.blobDataset(dir, cases: 8)
-        var o = SegmentationTests.tinyOptions(list, out: dir.appendingPathComponent("run").path)
-        o.targets = "fractions"
-        let meta = try SegmentationTrainer(options: o).run()
+        let (meta, o) = try SegmentationTests.trainTiny { $0.targets = "fractions" }
+        let list = try XCTUnwrap(o.datalist), dir = URL(fileURLWithPath: list).deletingLastPathComponent()
         XCTAssertEqual(meta.training.targets, "fractions")
         XCTAssertTrue(meta.training.loss.contains("fractions"), meta.training.loss)
         XCTAssertGreaterThan(try XCTUnwrap(meta.metrics.bestValidationDice), 0.85)

@@ -64,15 +64,12 @@ final class PrecisionTests: XCTestCase {
 
     func testABFloat16RunLearnsAndRecordsItsPrecision() throws {
         _ = try Self.bfloat16Engine()
-        let dir = TestSupport.tempDir()
-        let list = try SegmentationTests.blobDataset(dir, cases: 8)
-        var o = SegmentationTests.tinyOptions(list, out: dir.appendingPathComponent("run").path)
-        o.precision = "bfloat16"
-        let meta = try SegmentationTrainer(options: o).run()
+        let (meta, o) = try SegmentationTests.trainTiny { $0.precision = "bfloat16" }
+        let run = URL(fileURLWithPath: o.outputDir)
         XCTAssertEqual(meta.training.precision, "bfloat16")
         let store = try SchemaStore(directory: TestSupport.repoRoot.appendingPathComponent("schemas").path)
-        XCTAssertEqual(try store.validate(file: dir.appendingPathComponent("run/metadata.json").path).map(\.description), [])
-        let lines = try String(contentsOfFile: dir.appendingPathComponent("run/metrics.jsonl").path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(try store.validate(file: run.appendingPathComponent("metadata.json").path).map(\.description), [])
+        let lines = try String(contentsOfFile: run.appendingPathComponent("metrics.jsonl").path, encoding: .utf8).split(separator: "\n")
         let losses = lines.map { SegmentationTests.lossAndDice(String($0)).0 }
         XCTAssertLessThan(losses.last ?? 9, (losses.first ?? 0) * 0.7, "the loss falls: \(losses)")
         XCTAssertGreaterThan(meta.metrics.bestValidationDice ?? 0, 0.85, "held-out blobs are found, as in float32")

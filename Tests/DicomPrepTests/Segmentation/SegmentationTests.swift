@@ -62,6 +62,15 @@ final class SegmentationTests: XCTestCase {
         return path
     }
 
+    /// A tiny training run on 8 blob cases with one thing changed; its metadata and options (datalist, run folder).
+    static func trainTiny(_ change: (inout SegmentationTrainOptions) -> Void) throws -> (meta: SegmentationMetadata, options: SegmentationTrainOptions) {
+        let dir = TestSupport.tempDir()
+        let list = try blobDataset(dir, cases: 8)
+        var o = tinyOptions(list, out: dir.appendingPathComponent("run").path)
+        change(&o)
+        return (try SegmentationTrainer(options: o).run(), o)
+    }
+
     static func tinyOptions(_ datalist: String, out: String) -> SegmentationTrainOptions {
         var o = SegmentationTrainOptions(outputDir: out)
         o.datalist = datalist
