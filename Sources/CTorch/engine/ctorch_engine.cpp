@@ -47,6 +47,24 @@ torch::Tensor conv3dOneDNN(const torch::Tensor &x, const torch::Tensor &w, const
     return torch::cat({y.narrow(0, 0, 1), y.narrow(0, 1, 1).narrow(2, h - second, dOut - h)}, 2);
 }
 
+// The kernel w (a, b, k1, k2, k3) re-gathered by a tap table that is the same along each spatial axis: table
+// (shape t1 x ... x tr, values original taps 0..k-1, or k for a zero) gives a (a, b, t1 x3, ..., tr x3) tensor whose
+// entry at (i1, j1, l1, i2, j2, l2, ...) along axes (x, y, z) is w[a, b, table[i1, i2, ...], table[j1, j2, ...],
+// table[l1, l2, ...]], zero where a table value is k. The sub-pixel and space-to-depth convolutions build their
+// kernels from it; autograd carries the gradients back to w.
+torch::Tensor gatherTaps(const torch::Tensor &w, const torch::Tensor &table) {
+    int64_t r = table.dim();
+    std::vector<int64_t> full;
+    for (int64_t a = 0; a < r; a++) full.insert(full.end(), 3, table.size(a));
+    auto along = [&](int64_t axis) {
+        std::vector<int64_t> shape(3 * r, 1);
+        for (int64_t a = 0; a < r; a++) shape[3 * a + axis] = table.size(a);
+        return table.view(shape).expand(full);
+    };
+    using torch::indexing::Slice;
+    return torch::constant_pad_nd(w, {0, 1, 0, 1, 0, 1}).index({Slice(), Slice(), along(0), along(1), along(2)});
+}
+
 // A stride-1 3x3x3 convolution (padding 1) with very few channels over a large volume, such as the 2 -> 2
 // convolution the U-Net's top up layer runs at full resolution. oneDNN's kernels are made for many channels:
 // there it took a third of the training step (2 channels at 96^3: 32 ms forward, 156 ms backward) for about
@@ -68,15 +86,7 @@ torch::Tensor conv3dSpaceToDepth(const torch::Tensor &x, const torch::Tensor &w,
     int64_t n = x.size(0), cin = w.size(1), cout = w.size(0), d = x.size(2) / 2, h = x.size(3) / 2, wd = x.size(4) / 2;
     // Tap of the original kernel per [output phase q][input phase p][coarse tap a]; 3 is a zero appended to the kernel.
     auto tap = torch::tensor({3, 1, 3, 0, 2, 3, 3, 0, 2, 3, 1, 3}, torch::TensorOptions().dtype(torch::kLong).device(w.device())).view({2, 2, 3});
-    // Index grids over (q1, q2, q3, p1, p2, p3, a1, a2, a3).
-    std::vector<int64_t> full = {2, 2, 2, 2, 2, 2, 3, 3, 3};
-    auto along = [&](int dim) {
-        std::vector<int64_t> shape(9, 1);
-        shape[dim] = 2, shape[dim + 3] = 2, shape[dim + 6] = 3;
-        return tap.view(shape).expand(full);
-    };
-    using torch::indexing::Slice;
-    torch::Tensor g = torch::constant_pad_nd(w, {0, 1, 0, 1, 0, 1}).index({Slice(), Slice(), along(0), along(1), along(2)}); // cout, cin, q..., p..., a...
+    torch::Tensor g = gatherTaps(w, tap); // cout, cin, q1, q2, q3, p1, p2, p3, a1, a2, a3
     // -> (cout, q1, q2, q3) x (cin, p1, p2, p3) x a1 x a2 x a3
     torch::Tensor k = g.permute({0, 2, 3, 4, 1, 5, 6, 7, 8, 9, 10}).reshape({cout * 8, cin * 8, 3, 3, 3});
     torch::Tensor xs = x.view({n, cin, d, 2, h, 2, wd, 2}).permute({0, 1, 3, 5, 7, 2, 4, 6}).reshape({n, cin * 8, d, h, wd});
@@ -223,11 +233,7 @@ struct ConvolutionImpl : torch::nn::Module {
         int64_t cin = w.size(0), cout = w.size(1), b = x.size(0), n1 = x.size(2), n2 = x.size(3), n3 = x.size(4);
         // Kernel index per [phase][tap]; 3 is a zero appended to the kernel.
         auto idx = torch::tensor({1, 3, 2, 0}, torch::TensorOptions().dtype(torch::kLong).device(w.device())).view({2, 2});
-        auto a = idx.view({2, 1, 1, 2, 1, 1}).expand({2, 2, 2, 2, 2, 2});
-        auto bb = idx.view({1, 2, 1, 1, 2, 1}).expand({2, 2, 2, 2, 2, 2});
-        auto c = idx.view({1, 1, 2, 1, 1, 2}).expand({2, 2, 2, 2, 2, 2});
-        using torch::indexing::Slice;
-        torch::Tensor g = torch::constant_pad_nd(w, {0, 1, 0, 1, 0, 1}).index({Slice(), Slice(), a, bb, c}); // in, out, phases, taps
+        torch::Tensor g = gatherTaps(w, idx); // in, out, phases, taps
         torch::Tensor k = g.permute({2, 3, 4, 1, 0, 5, 6, 7}).reshape({8 * cout, cin, 2, 2, 2});
         torch::Tensor y = conv3dOneDNN(torch::constant_pad_nd(x, {0, 1, 0, 1, 0, 1}), k, torch::Tensor(), {1, 1, 1}, {0, 0, 0});
         y = y.view({b, 2, 2, 2, cout, n1, n2, n3}).permute({0, 4, 5, 1, 6, 2, 7, 3}).reshape({b, cout, 2 * n1, 2 * n2, 2 * n3});
