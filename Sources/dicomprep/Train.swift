@@ -93,6 +93,8 @@ struct Train: ParsableCommand {
     var targets = Self.segmentDefaults.targets
     @Option(help: "Segment: compute precision of the training steps: float32, bfloat16 (mixed precision: the forward pass's convolutions in bfloat16, weights, gradients, Adam and the loss float32) or auto (bfloat16 on a CPU with native bfloat16, AVX512-BF16 or AMX, else float32). Validation and predict run in float32.")
     var precision = Self.segmentDefaults.precision
+    @Option(help: "Segment: decay of an exponential moving average of the weights, updated after every step (0: off). Validation, best.pt and model.pt then use the average; last.pt and the checkpoint the live weights.")
+    var ema = Self.segmentDefaults.weightAveraging
 
     /// The library's defaults, the one place they are set; the options and help texts take theirs from them.
     static let classifyDefaults = TrainOptions(trainManifest: "", validationManifest: "", outputDir: "")
@@ -202,6 +204,8 @@ struct Train: ParsableCommand {
         o.targets = targets
         guard ["float32", "bfloat16", "auto"].contains(precision) else { throw ValidationError("--precision is float32, bfloat16 or auto") }
         o.precision = precision
+        guard ema >= 0, ema < 1 else { throw ValidationError("--ema is a decay in 0..<1 (0: off)") }
+        o.weightAveraging = ema
         return o
     }
 

@@ -3,6 +3,7 @@
 // and BCE-with-logits, and MONAI's 3D UNet (monai.networks.nets.UNet) trained with Dice + cross-entropy. Built by `make torch` into libdicomprep_torch.so; every exception is caught here.
 #include <torch/torch.h>
 #include <ATen/autocast_mode.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
@@ -345,6 +346,11 @@ struct ctorch_model {
     int64_t classes = 1;
     // Training compute: false, float32 throughout; true, mixed precision (set_precision "bfloat16").
     bool bf16 = false;
+    // Exponential moving average of the parameters (set_ema): one float32 tensor per parameter, updated after
+    // every optimiser step; emaDecay 0 when off. emaUpdates counts the updates (the warm-up's t).
+    std::vector<torch::Tensor> ema;
+    double emaDecay = 0;
+    int64_t emaUpdates = 0;
 };
 
 namespace {
@@ -540,6 +546,15 @@ template <typename F> static bool adamStep(ctorch_model *m, F lossOf, torch::Ten
     *lossOut = lossOf();
     lossOut->backward();
     m->adam->step();
+    if (m->emaDecay > 0) {
+        // ema = d * ema + (1 - d) * w, with d = min(decay, (1 + t) / (10 + t)) so the early average does not
+        // carry the random initialisation for thousands of steps.
+        torch::NoGradGuard noGrad;
+        double t = double(m->emaUpdates), d = std::min(m->emaDecay, (1 + t) / (10 + t));
+        auto ps = m->net->parameters();
+        for (size_t i = 0; i < ps.size(); i++) m->ema[i].mul_(d).add_(ps[i].detach(), 1 - d);
+        m->emaUpdates++;
+    }
     return true;
 }
 
@@ -669,6 +684,81 @@ static int setPrecision(ctorch_model *m, const char *precision, char *err, size_
     GUARD_END(-1)
 }
 
+// decay in (0, 1): start averaging from the current parameters; 0: stop.
+static int setEMA(ctorch_model *m, double decay, char *err, size_t errcap) {
+    GUARD_BEGIN
+    if (!(decay >= 0 && decay < 1)) {
+        setErr(err, errcap, "the averaging decay must be in 0..<1");
+        return -1;
+    }
+    torch::NoGradGuard noGrad;
+    m->ema.clear();
+    m->emaUpdates = 0;
+    m->emaDecay = decay;
+    if (decay > 0)
+        for (auto &p : m->net->parameters()) m->ema.push_back(p.detach().clone());
+    return 0;
+    GUARD_END(-1)
+}
+
+// Exchanges the parameters with their average (twice restores them).
+static int swapEMA(ctorch_model *m, char *err, size_t errcap) {
+    GUARD_BEGIN
+    if (m->emaDecay <= 0) {
+        setErr(err, errcap, "weight averaging is not on");
+        return -1;
+    }
+    torch::NoGradGuard noGrad;
+    auto ps = m->net->parameters();
+    for (size_t i = 0; i < ps.size(); i++) {
+        torch::Tensor live = ps[i].detach().clone();
+        ps[i].detach().copy_(m->ema[i]);
+        m->ema[i].copy_(live);
+    }
+    return 0;
+    GUARD_END(-1)
+}
+
+// The average and its update count, for an exact resume.
+static int saveEMA(ctorch_model *m, const char *path, char *err, size_t errcap) {
+    GUARD_BEGIN
+    if (m->emaDecay <= 0) {
+        setErr(err, errcap, "weight averaging is not on");
+        return -1;
+    }
+    std::vector<torch::Tensor> all;
+    for (auto &e : m->ema) all.push_back(e.to(torch::kCPU));
+    all.push_back(torch::tensor({m->emaUpdates}, torch::kInt64));
+    torch::save(all, path);
+    return 0;
+    GUARD_END(-1)
+}
+
+static int loadEMA(ctorch_model *m, const char *path, char *err, size_t errcap) {
+    GUARD_BEGIN
+    if (m->emaDecay <= 0) {
+        setErr(err, errcap, "weight averaging is not on");
+        return -1;
+    }
+    std::vector<torch::Tensor> all;
+    torch::load(all, path);
+    if (all.size() != m->ema.size() + 1) {
+        setErr(err, errcap, "the averaged weights do not fit this network (" + std::to_string(all.size()) + " tensors)");
+        return -1;
+    }
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < m->ema.size(); i++) {
+        if (all[i].sizes() != m->ema[i].sizes()) {
+            setErr(err, errcap, "the averaged weights do not fit this network (tensor " + std::to_string(i) + ")");
+            return -1;
+        }
+        m->ema[i].copy_(all[i]);
+    }
+    m->emaUpdates = all.back().item<int64_t>();
+    return 0;
+    GUARD_END(-1)
+}
+
 static int saveWeights(ctorch_model *m, const char *path, char *err, size_t errcap) {
     GUARD_BEGIN
     torch::save(m->net, path);
@@ -743,7 +833,7 @@ static int stateKeys(ctorch_model *m, char *buf, size_t cap, size_t *needed) {
 static const ctorch_api api = {
     CTORCH_API_VERSION, torchVersion, setThreads, getThreads, cudaAvailable, manualSeed, create, destroy, parameterCount,
     configureAdam, setLearningRate, trainStep, predict, saveWeights, loadWeights, saveOptimizer, loadOptimizer, stateKeys,
-    createUNet, trainStepSegment, predictSegment, trainStepSegmentSoft, setPrecision,
+    createUNet, trainStepSegment, predictSegment, trainStepSegmentSoft, setPrecision, setEMA, swapEMA, saveEMA, loadEMA,
 };
 
 extern "C" __attribute__((visibility("default"))) const ctorch_api *ctorch_get_api(void) { return &api; }

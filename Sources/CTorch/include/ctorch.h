@@ -10,7 +10,7 @@
 extern "C" {
 #endif
 
-#define CTORCH_API_VERSION 4
+#define CTORCH_API_VERSION 5
 
 typedef struct ctorch_model ctorch_model;
 
@@ -62,6 +62,14 @@ typedef struct {
     /* Compute precision of the segmentation training steps: "float32" (the default) or "bfloat16" (mixed
      * precision on the CPU: the forward pass under autocast, the weights, gradients, optimiser and loss float32). */
     int (*set_precision)(ctorch_model *m, const char *precision, char *err, size_t errcap);
+    /* Exponential moving average of the parameters, updated after every optimiser step with decay
+     * min(decay, (1 + t) / (10 + t)) at update t: decay in (0, 1) starts it from the current parameters, 0 stops it. */
+    int (*set_ema)(ctorch_model *m, double decay, char *err, size_t errcap);
+    /* Exchanges the parameters with their average (validate or save the average, then swap back). */
+    int (*swap_ema)(ctorch_model *m, char *err, size_t errcap);
+    /* The average and its update count (torch::save of a tensor list), for resuming. */
+    int (*save_ema)(ctorch_model *m, const char *path, char *err, size_t errcap);
+    int (*load_ema)(ctorch_model *m, const char *path, char *err, size_t errcap);
 } ctorch_api;
 
 /* Opens the engine library at path and returns its function table, or NULL with err set. */

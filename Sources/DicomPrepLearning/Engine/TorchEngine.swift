@@ -128,6 +128,41 @@ public final class TorchModel: @unchecked Sendable {
         try check(engine.raw.set_precision!(handle, precision, &err, err.count), err, "setting the precision")
     }
 
+    /// Keeps an exponential moving average of the parameters, updated after every optimiser step (decay
+    /// min(`decay`, (1 + t) / (10 + t)) at update t), starting from the current parameters; 0 stops it.
+    public func setWeightAveraging(decay: Double) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 512)
+        try check(engine.raw.set_ema!(handle, decay, &err, err.count), err, "setting weight averaging")
+    }
+
+    /// Exchanges the parameters with their average: the network then predicts (and saves) with the average
+    /// until the next swap.
+    public func swapAveragedWeights() throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 512)
+        try check(engine.raw.swap_ema!(handle, &err, err.count), err, "swapping in the averaged weights")
+    }
+
+    /// Runs `body` with the averaged parameters in place of the live ones, and swaps back even when it throws.
+    public func withAveragedWeights<T>(_ body: () throws(DicomPrepError) -> T) throws(DicomPrepError) -> T {
+        try swapAveragedWeights()
+        let r: Result<T, DicomPrepError>
+        do throws(DicomPrepError) { r = .success(try body()) } catch { r = .failure(error) }
+        try swapAveragedWeights()
+        return try r.get()
+    }
+
+    public func saveAveragedWeights(to path: String) throws(DicomPrepError) {
+        let tmp = path + ".tmp-\(getpid())"
+        var err = [CChar](repeating: 0, count: 1024)
+        try check(engine.raw.save_ema!(handle, tmp, &err, err.count), err, "saving the averaged weights", path: path)
+        try Self.commit(tmp, path)
+    }
+
+    public func loadAveragedWeights(from path: String) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 1024)
+        try check(engine.raw.load_ema!(handle, path, &err, err.count), err, "loading the averaged weights", path: path)
+    }
+
     public func setLearningRate(_ lr: Double) throws(DicomPrepError) {
         var err = [CChar](repeating: 0, count: 512)
         try check(engine.raw.set_learning_rate!(handle, lr, &err, err.count), err, "setting the learning rate")

@@ -19,7 +19,7 @@ struct TrainingCheckpoint {
 
     /// The saved state when there is one, after loading its weights and optimiser into `model`; a state
     /// made with other data or options is refused.
-    func resume<S: Decodable>(_: S.Type, fingerprint: String, of stateFingerprint: (S) -> String, model: TorchModel) throws(DicomPrepError) -> S? {
+    func resume<S: Decodable>(_: S.Type, fingerprint: String, of stateFingerprint: (S) -> String, model: TorchModel, averaged: Bool = false) throws(DicomPrepError) -> S? {
         guard let data = FileManager.default.contents(atPath: dir + "/state.json") else { return nil }
         guard let s = try? JSONDecoder().decode(S.self, from: data) else { throw .io(path: dir + "/state.json", reason: "unreadable training state") }
         guard stateFingerprint(s) == fingerprint else {
@@ -27,14 +27,17 @@ struct TrainingCheckpoint {
         }
         try model.loadWeights(from: dir + "/model.pt")
         try model.loadOptimizer(from: dir + "/optimizer.pt")
+        if averaged { try model.loadAveragedWeights(from: dir + "/ema.pt") }
         return s
     }
 
     /// Weights, optimiser, then the state that names them; and `metrics.jsonl` from the history.
-    func save<S: Encodable, E: Encodable>(_ state: S, history: [E], model: TorchModel) throws(DicomPrepError) {
+    /// `averaged`: the model keeps a moving average of its weights, saved too.
+    func save<S: Encodable, E: Encodable>(_ state: S, history: [E], model: TorchModel, averaged: Bool = false) throws(DicomPrepError) {
         try model.saveWeights(to: runDir + "/last.pt")
         try model.saveWeights(to: dir + "/model.pt")
         try model.saveOptimizer(to: dir + "/optimizer.pt")
+        if averaged { try model.saveAveragedWeights(to: dir + "/ema.pt") }
         try JSONOutput.write(state, to: dir + "/state.json")
         var lines = ""
         for h in history { lines += try JSONOutput.encodeLine(h) + "\n" }

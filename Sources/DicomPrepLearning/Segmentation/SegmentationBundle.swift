@@ -90,6 +90,9 @@ public struct SegmentationMetadata: Codable, Sendable, Equatable {
         /// Compute precision of the training steps, "float32" or "bfloat16" (mixed precision); nil in bundles
         /// made before the choice existed (float32).
         public var precision: String?
+        /// Decay of the moving average of the weights that validation and model.pt / best.pt use; nil when
+        /// the run kept none (the live weights).
+        public var weightAveraging: Double?
         public var trainCases: Int
         public var validationCases: Int
         public var datalist: String
