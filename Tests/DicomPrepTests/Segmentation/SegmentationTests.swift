@@ -171,6 +171,15 @@ final class SegmentationTests: XCTestCase {
         XCTAssertEqual(maskWhole.dims, truth.dims)
         XCTAssertGreaterThan(SegmentationMetrics.dice(maskWhole.floatValues.map { $0 > 0 }, truth.floatValues.map { $0 > 0 }), 0.85)
 
+        // A bundle's weight file as a model, beside the bundle itself: the two are averaged, and the report names both.
+        let outFiles = dir.appendingPathComponent("pred-files").path
+        let both = try SegmentationPredictor(bundles: [run, run2 + "/last.pt"], inputs: [list], outputDir: outFiles).run()
+        XCTAssertEqual(both.models, [run, run2 + "/last.pt"])
+        XCTAssertEqual(both.outputs.count, 1)
+        let maskFiles = try Volume.readNifti(outFiles + "/c7.nii.gz")
+        XCTAssertGreaterThan(SegmentationMetrics.dice(maskFiles.floatValues.map { $0 > 0 }, truth.floatValues.map { $0 > 0 }), 0.85)
+        XCTAssertThrowsError(try SegmentationPredictor(bundles: [run + "/missing.pt"], inputs: [list], outputDir: outFiles).run())
+
         // evaluate --task segment: JSON, schema, QC page.
         let ev = try SegmentationEvaluation.evaluate(truth: dir.appendingPathComponent("lab").path, predictions: out,
                                                      images: dir.appendingPathComponent("img").path, qcDir: dir.appendingPathComponent("qc").path)
