@@ -254,6 +254,10 @@ public struct SegmentationTrainer: Sendable {
         try model.setPrecision(precision)
         let averaged = o.weightAveraging > 0
         if averaged { try model.setWeightAveraging(decay: o.weightAveraging) }
+        /// Runs `body` with the weights the run validates and keeps: the average when there is one.
+        func withKeptWeights<T>(_ body: () throws(DicomPrepError) -> T) throws(DicomPrepError) -> T {
+            averaged ? try model.withAveragedWeights(body) : try body()
+        }
 
         let out = o.outputDir
         let checkpoint = try TrainingCheckpoint.open(out)
@@ -309,16 +313,14 @@ public struct SegmentationTrainer: Sendable {
                               patchesPerSecond: Double(seen) / max(Date().timeIntervalSince(started), 1e-9)))
             }
             let trainSeconds = Date().timeIntervalSince(started)
-            // Validation and the kept weights: the average when there is one.
-            var valDice: Double?, better = false, m: SegmentationEpoch!
-            let keep = { () throws(DicomPrepError) in
-                if (epoch + 1) % max(1, o.validateEvery) == 0 || epoch + 1 == o.epochs {
-                    valDice = val.isEmpty ? nil : try Self.validationDice(model, val, window: window, classes: classes)
+            // Validation and the kept weights.
+            var better = false
+            let valDice = try withKeptWeights { () throws(DicomPrepError) -> Double? in
+                var d: Double?
+                if !val.isEmpty, (epoch + 1) % max(1, o.validateEvery) == 0 || epoch + 1 == o.epochs {
+                    d = try Self.validationDice(model, val, window: window, classes: classes)
                 }
-                m = SegmentationEpoch(epoch: epoch + 1, learningRate: lr, trainLoss: lossSum / Double(max(seen, 1)),
-                                      trainDice: diceSum / Double(max(seen, 1)), validationDice: valDice,
-                                      patchesPerSecond: Double(seen) / max(trainSeconds, 1e-9), seconds: Date().timeIntervalSince(started))
-                if let v = valDice, v > (state.bestDice ?? -1) {
+                if let v = d, v > (state.bestDice ?? -1) {
                     better = true
                     state.bestDice = v
                     state.bestEpoch = epoch + 1
@@ -326,8 +328,11 @@ public struct SegmentationTrainer: Sendable {
                     if o.keep == "best" { try model.saveWeights(to: out + "/model.pt") }
                 }
                 if o.keep == "last" { try model.saveWeights(to: out + "/model.pt") }
+                return d
             }
-            if averaged { try model.withAveragedWeights(keep) } else { try keep() }
+            let m = SegmentationEpoch(epoch: epoch + 1, learningRate: lr, trainLoss: lossSum / Double(max(seen, 1)),
+                                      trainDice: diceSum / Double(max(seen, 1)), validationDice: valDice,
+                                      patchesPerSecond: Double(seen) / max(trainSeconds, 1e-9), seconds: Date().timeIntervalSince(started))
             state.history.append(m)
             state.epochsDone = epoch + 1
             state.seconds += m.seconds
@@ -342,7 +347,7 @@ public struct SegmentationTrainer: Sendable {
         if o.keep == "best", let best = FileManager.default.contents(atPath: out + "/best.pt") {
             try AtomicFile.write([UInt8](best), to: out + "/model.pt")
         } else if o.keep == "last" || !FileManager.default.fileExists(atPath: out + "/model.pt") {
-            if averaged { try model.withAveragedWeights { () throws(DicomPrepError) in try model.saveWeights(to: out + "/model.pt") } } else { try model.saveWeights(to: out + "/model.pt") }
+            try withKeptWeights { () throws(DicomPrepError) in try model.saveWeights(to: out + "/model.pt") }
         }
         let meta = metadata(state: state, net: net, labels: labels, train: train.count, val: val.count, source: source, parameters: model.parameterCount, precision: precision,
                             device: device, threads: engine.threads, checksum: checksum, torch: engine.torchVersion, stoppedBy: stoppedBy)
