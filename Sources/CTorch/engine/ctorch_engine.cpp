@@ -701,13 +701,17 @@ static int setEMA(ctorch_model *m, double decay, char *err, size_t errcap) {
     GUARD_END(-1)
 }
 
+// Whether set_ema turned averaging on; false with the message set.
+static bool averaging(ctorch_model *m, char *err, size_t errcap) {
+    if (m->emaDecay > 0) return true;
+    setErr(err, errcap, "weight averaging is not on");
+    return false;
+}
+
 // Exchanges the parameters with their average (twice restores them).
 static int swapEMA(ctorch_model *m, char *err, size_t errcap) {
     GUARD_BEGIN
-    if (m->emaDecay <= 0) {
-        setErr(err, errcap, "weight averaging is not on");
-        return -1;
-    }
+    if (!averaging(m, err, errcap)) return -1;
     torch::NoGradGuard noGrad;
     auto ps = m->net->parameters();
     for (size_t i = 0; i < ps.size(); i++) {
@@ -722,10 +726,7 @@ static int swapEMA(ctorch_model *m, char *err, size_t errcap) {
 // The average and its update count, for an exact resume.
 static int saveEMA(ctorch_model *m, const char *path, char *err, size_t errcap) {
     GUARD_BEGIN
-    if (m->emaDecay <= 0) {
-        setErr(err, errcap, "weight averaging is not on");
-        return -1;
-    }
+    if (!averaging(m, err, errcap)) return -1;
     std::vector<torch::Tensor> all;
     for (auto &e : m->ema) all.push_back(e.to(torch::kCPU));
     all.push_back(torch::tensor({m->emaUpdates}, torch::kInt64));
@@ -736,10 +737,7 @@ static int saveEMA(ctorch_model *m, const char *path, char *err, size_t errcap) 
 
 static int loadEMA(ctorch_model *m, const char *path, char *err, size_t errcap) {
     GUARD_BEGIN
-    if (m->emaDecay <= 0) {
-        setErr(err, errcap, "weight averaging is not on");
-        return -1;
-    }
+    if (!averaging(m, err, errcap)) return -1;
     std::vector<torch::Tensor> all;
     torch::load(all, path);
     if (all.size() != m->ema.size() + 1) {
