@@ -152,15 +152,11 @@ public final class TorchModel: @unchecked Sendable {
     }
 
     public func saveAveragedWeights(to path: String) throws(DicomPrepError) {
-        let tmp = path + ".tmp-\(getpid())"
-        var err = [CChar](repeating: 0, count: 1024)
-        try check(engine.raw.save_ema!(handle, tmp, &err, err.count), err, "saving the averaged weights", path: path)
-        try Self.commit(tmp, path)
+        try writeAtomically(path, "saving the averaged weights", engine.raw.save_ema!)
     }
 
     public func loadAveragedWeights(from path: String) throws(DicomPrepError) {
-        var err = [CChar](repeating: 0, count: 1024)
-        try check(engine.raw.load_ema!(handle, path, &err, err.count), err, "loading the averaged weights", path: path)
+        try read(path, "loading the averaged weights", engine.raw.load_ema!)
     }
 
     public func setLearningRate(_ lr: Double) throws(DicomPrepError) {
@@ -252,27 +248,35 @@ public final class TorchModel: @unchecked Sendable {
 
     /// Saves parameters and buffers atomically (Python: torch.jit.load(path).state_dict()).
     public func saveWeights(to path: String) throws(DicomPrepError) {
-        let tmp = path + ".tmp-\(getpid())"
-        var err = [CChar](repeating: 0, count: 1024)
-        try check(engine.raw.save_weights!(handle, tmp, &err, err.count), err, "saving weights", path: path)
-        try Self.commit(tmp, path)
+        try writeAtomically(path, "saving weights", engine.raw.save_weights!)
     }
 
     public func loadWeights(from path: String) throws(DicomPrepError) {
-        var err = [CChar](repeating: 0, count: 1024)
-        try check(engine.raw.load_weights!(handle, path, &err, err.count), err, "loading weights", path: path)
+        try read(path, "loading weights", engine.raw.load_weights!)
     }
 
     public func saveOptimizer(to path: String) throws(DicomPrepError) {
-        let tmp = path + ".tmp-\(getpid())"
-        var err = [CChar](repeating: 0, count: 1024)
-        try check(engine.raw.save_optimizer!(handle, tmp, &err, err.count), err, "saving the optimiser", path: path)
-        try Self.commit(tmp, path)
+        try writeAtomically(path, "saving the optimiser", engine.raw.save_optimizer!)
     }
 
     public func loadOptimizer(from path: String) throws(DicomPrepError) {
+        try read(path, "loading the optimiser", engine.raw.load_optimizer!)
+    }
+
+    /// An engine call that writes or reads the file at a path.
+    typealias FileCall = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>?, Int) -> Int32
+
+    /// `call` writes a temporary beside `path`, which then replaces it (fsync + rename).
+    private func writeAtomically(_ path: String, _ what: String, _ call: FileCall) throws(DicomPrepError) {
+        let tmp = path + ".tmp-\(getpid())"
         var err = [CChar](repeating: 0, count: 1024)
-        try check(engine.raw.load_optimizer!(handle, path, &err, err.count), err, "loading the optimiser", path: path)
+        try check(call(handle, tmp, &err, err.count), err, what, path: path)
+        try Self.commit(tmp, path)
+    }
+
+    private func read(_ path: String, _ what: String, _ call: FileCall) throws(DicomPrepError) {
+        var err = [CChar](repeating: 0, count: 1024)
+        try check(call(handle, path, &err, err.count), err, what, path: path)
     }
 
     /// fsync + rename of a file libtorch wrote.
