@@ -33,6 +33,7 @@ rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$
 read -r TRAIN_MIN EPOCHS BEST WEIGHTS BATCH PREC < <(py -c "
 import json; t=json.load(open('$OUT/run/metadata.json'))['training']
 print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best', t['batchSize'], t.get('precision') or 'float32')")
+PATCH=$(py -c "import json; print(json.load(open('$OUT/run/metadata.json'))['patch'][0])")
 
 echo "== dicomprep on the DICOM test heads and on Colin27"
 mkdir -p "$OUT/colin/truth" "$OUT/colin/image"
@@ -95,7 +96,7 @@ fi
 
 echo "== UNet training step: dicomprep engine vs MONAI in PyTorch"
 STEP_ROWS=""
-for cfg in "96 96 96 1 3 float32" "96 96 96 1 3 bfloat16" "96 96 96 2 3 float32" "64 64 64 4 4 float32"; do
+for cfg in "96 96 96 1 3 float32" "96 96 96 1 3 bfloat16" "80 80 80 1 3 bfloat16" "96 96 96 2 3 float32" "64 64 64 4 4 float32"; do
   set -- $cfg
   ours=$("$HELPER" unet "$1" "$2" "$3" "$4" "$5" "$CORES" "$6")
   theirs=$(.venv-monai/bin/python Tests/python/bench_unet_step.py "$1" "$2" "$3" "$4" "$5" "$CORES" "$6" 2>/dev/null || echo "n/a n/a")
@@ -108,7 +109,7 @@ SECTION="$OUT/section.md"
   echo "## Segmentation: skull stripping (CPU, $CORES threads)"
   echo
   echo "Produced by \`scripts/bench-segment.sh\` (part of \`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'). dicomprep's U-Net"
-  echo "(MONAI's UNet 16–256, 2 residual units; 96³ patches at 2 mm) trained only on \`synth heads\` (24 heads: 19 training,"
+  echo "(MONAI's UNet 16–256, 2 residual units; $PATCH³ patches at 2 mm) trained only on \`synth heads\` (24 heads: 19 training,"
   echo "5 validation; T1-like, T2-like and random contrasts; batch $BATCH, $PREC steps) for $EPOCHS epochs in **$TRAIN_MIN min** (budget $MINUTES min; model.pt: the $WEIGHTS epoch's weights, best validation Dice at epoch $BEST),"
   echo "then \`predict\` on the 8 synthetic DICOM test heads (T1-like; 2 each axial, sagittal, coronal, oblique) and on Colin27"
   echo "(Debian mricron-data: a real 1 mm T1 head with skull), scored against the exact synthetic masks and against Colin27's"
