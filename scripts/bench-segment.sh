@@ -30,10 +30,9 @@ if [ "$REUSE" = 0 ]; then
     --epochs 100 --validate-every 4 --max-minutes "$MINUTES" --seed 518 | tr '\r' '\n' | grep -v "done, elapsed" | tee "$OUT/train.log"
 fi
 rm -rf "$OUT/pred" "$OUT/colin" "$OUT/classical" "$OUT/peers" "$OUT/peers-in" "$OUT/qc"
-read -r TRAIN_MIN EPOCHS BEST WEIGHTS BATCH PREC < <(py -c "
-import json; t=json.load(open('$OUT/run/metadata.json'))['training']
-print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best', t['batchSize'], t.get('precision') or 'float32')")
-PATCH=$(py -c "import json; print(json.load(open('$OUT/run/metadata.json'))['patch'][0])")
+read -r TRAIN_MIN EPOCHS BEST WEIGHTS BATCH PREC PATCH < <(py -c "
+import json; m=json.load(open('$OUT/run/metadata.json')); t=m['training']
+print('%.1f' % (t['seconds'] / 60), t['epochsDone'], t['bestEpoch'], t.get('weights') or 'best', t['batchSize'], t.get('precision') or 'float32', m['patch'][0])")
 
 echo "== dicomprep on the DICOM test heads and on Colin27"
 mkdir -p "$OUT/colin/truth" "$OUT/colin/image"
